@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The subcommands, with their arguments already parsed into plain values.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace stackscope::cli {
+
+struct RunOptions {
+    std::string scenario;
+    std::vector<std::string> rx;     // "IFACE=CAPTURE"
+    std::string settle = "1s";       // parseDuration syntax
+    std::string countersJson;        // empty: not written; "-": standard output
+    std::string trace;               // empty: no trace; "-": standard output
+    std::vector<std::string> txPcap; // "IFACE=FILE"
+    std::vector<std::string> show;   // iptables, nstat, softnet, links, qdisc, drops
+    std::uint64_t seed = 1;
+};
+
+int runCommand(const RunOptions& options, std::ostream& out, std::ostream& err);
+int checkCommand(const std::string& path, std::ostream& out, std::ostream& err);
+int dumpCommand(const std::string& path, std::ostream& out, std::ostream& err);
+
+} // namespace stackscope::cli

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Transmit: __dev_queue_xmit (net/core/dev.c), the qdiscs (net/sched/
+// sch_generic.c pfifo_fast, sch_fifo.c, sch_tbf.c), the driver TX ring,
+// veth_xmit towards the peer and loopback_xmit back into the stack.
+#include "stack/host.h"
+#include "wire/ethernet.h"
+#include "wire/ipv4.h"
+
+#include <fmt/format.h>
+
+namespace stackscope::stack {
+
+namespace {
+
+// pfifo_fast's prio2band for the TOS-derived priority (sch_generic.c).
+constexpr std::array<int, 16> kPrio2Band = {1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+
+// rt_tos2priority (include/net/route.h) via ip_tos2prio.
+constexpr std::array<std::uint8_t, 16> kTos2Prio = {0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4};
+
+std::uint32_t qdiscLimit(const QdiscState& q, const InterfaceConfig& dev) {
+    switch (q.config.kind) {
+    case QdiscKind::PfifoFast: return dev.txqueuelen ? dev.txqueuelen : 1;
+    case QdiscKind::Pfifo: return q.config.limit.value_or(dev.txqueuelen ? dev.txqueuelen : 1);
+    case QdiscKind::Bfifo: return q.config.limit.value_or((dev.txqueuelen ? dev.txqueuelen : 1) * dev.mtu);
+    case QdiscKind::Tbf: return q.config.limit.value_or(0);
+    case QdiscKind::FqCodel: return q.config.limit.value_or(10240);
+    case QdiscKind::Noqueue: return 0;
+    }
+    return 0;
+}
+
+} // namespace
+
+void Host::dev_queue_xmit(Skb skb) {
+    Device* d = dev(skb.device);
+    if (!d) return;
+    const int ifindex = d->config.ifindex;
+    QdiscState& q = d->qdisc;
+    const std::size_t len = skb.data.size();
+    if (q.config.kind == QdiscKind::Noqueue) {
+        if (!d->config.up) {
+            m_counters.addLink(ifindex, LinkStat::tx_dropped);
+            drop(skb, Stage::DevQueueXmit, DropReason::DEV_READY,
+                 "noqueue device is down: tx_dropped +1");
+            return;
+        }
+        trace(skb, Stage::DevQueueXmit, Verdict::Continue, "noqueue: straight to the driver");
+        m_counters.addLink(ifindex, LinkStat::tx_packets);
+        m_counters.addLink(ifindex, LinkStat::tx_bytes, len);
+        if (d->config.kind == LinkKind::Loopback) {
+            // loopback_xmit: the same skb comes back in through netif_rx, keeping its route.
+            m_counters.addLink(ifindex, LinkStat::rx_packets);
+            m_counters.addLink(ifindex, LinkStat::rx_bytes, len);
+            trace(skb, Stage::DriverTx, Verdict::Continue, "loopback_xmit: back into netif_rx");
+            skb.pktType = PktType::Host;
+            skb.inputDevice = ifindex;
+            const Context saved = m_context;
+            m_context = Context::Process;
+            if (enqueue_to_backlog(skb, skb.cpu) && m_softnet[std::size_t(skb.cpu)].softirqRaised)
+                net_rx_action(skb.cpu);
+            m_context = saved;
+            return;
+        }
+        TxFrame f{m_now, ifindex, d->config.name, skb.id, skb.data};
+        trace(skb, Stage::Wire, Verdict::Transmitted,
+              fmt::format("{}: {} bytes handed to the peer", d->config.name, len));
+        for (auto* o : txObservers) o->onTransmit(f);
+        return;
+    }
+    // Enqueue.
+    const std::uint32_t limit = qdiscLimit(q, d->config);
+    bool full = false;
+    if (q.config.kind == QdiscKind::Bfifo || q.config.kind == QdiscKind::Tbf)
+        full = q.backlogBytes + len > limit;
+    else
+        full = q.backlogPackets >= limit;
+    if (full) {
+        m_counters.addQdisc(ifindex, Counters::QdiscField::Dropped, 1);
+        drop(skb, Stage::QdiscEnqueue,
+             q.config.kind == QdiscKind::Tbf ? DropReason::QDISC_OVERLIMIT : DropReason::QDISC_DROP,
+             fmt::format("{} full ({} of limit {}{}): qdisc dropped +1", qdiscKindName(q.config.kind),
+                         q.config.kind == QdiscKind::Bfifo || q.config.kind == QdiscKind::Tbf
+                             ? q.backlogBytes : q.backlogPackets,
+                         limit,
+                         q.config.kind == QdiscKind::Bfifo || q.config.kind == QdiscKind::Tbf ? " bytes" : ""));
+        return;
+    }
+    int band = 0;
+    if (q.config.kind == QdiscKind::PfifoFast) {
+        std::uint8_t prio = 0;
+        if (skb.protocol == wire::kEtherTypeIpv4 || skb.data.size() > std::size_t(skb.network) + 1) {
+            if (wire::loadBe16(skb.data.data() + 12) == wire::kEtherTypeIpv4)
+                prio = kTos2Prio[(skb.data[skb.network + 1] & 0x1e) >> 1];
+        }
+        band = kPrio2Band[prio & 15];
+    }
+    q.backlogBytes += len;
+    ++q.backlogPackets;
+    m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogBytes, std::int64_t(len));
+    m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogPackets, 1);
+    trace(skb, Stage::QdiscEnqueue, Verdict::Queued,
+          fmt::format("{}{}: {} packets, {} bytes queued", qdiscKindName(q.config.kind),
+                      q.config.kind == QdiscKind::PfifoFast ? fmt::format(" band {}", band) : std::string(),
+                      q.backlogPackets, q.backlogBytes));
+    q.bands[std::size_t(band)].push_back(std::move(skb));
+    qdisc_run(ifindex);
+}
+
+void Host::qdisc_run(int ifindex) {
+    Device* d = dev(ifindex);
+    if (!d) return;
+    QdiscState& q = d->qdisc;
+    q.runScheduled = false;
+    while (q.backlogPackets > 0) {
+        if (d->txRingUsed >= d->config.txRing) return; // netif_tx_stop_queue until a completion
+        int band = 0;
+        while (band < 3 && q.bands[std::size_t(band)].empty()) ++band;
+        if (band == 3) return;
+        Skb& head = q.bands[std::size_t(band)].front();
+        const std::size_t len = head.data.size();
+        if (q.config.kind == QdiscKind::Tbf) {
+            const double rate = double(q.config.rateBytesPerSec);
+            q.tokens = std::min<double>(q.config.burstBytes,
+                                        q.tokens + rate * double(m_now - q.lastRefill) / double(kSecond));
+            q.lastRefill = m_now;
+            if (q.tokens < double(len)) {
+                m_counters.addQdisc(ifindex, Counters::QdiscField::Overlimits, 1);
+                if (!q.runScheduled && rate > 0) {
+                    q.runScheduled = true;
+                    const Nanos wait = Nanos((double(len) - q.tokens) / rate * double(kSecond)) + 1;
+                    schedule({m_now + wait, 0, Event::Kind::QdiscRun, ifindex, 0});
+                }
+                return;
+            }
+            q.tokens -= double(len);
+        }
+        Skb skb = std::move(head);
+        q.bands[std::size_t(band)].pop_front();
+        q.backlogBytes -= len;
+        --q.backlogPackets;
+        m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogBytes, -std::int64_t(len));
+        m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogPackets, -1);
+        m_counters.addQdisc(ifindex, Counters::QdiscField::SentBytes, std::int64_t(len));
+        m_counters.addQdisc(ifindex, Counters::QdiscField::SentPackets, 1);
+        trace(skb, Stage::QdiscDequeue, Verdict::Continue, "dequeued: sch_direct_xmit to the driver");
+        if (!d->config.up) {
+            m_counters.addLink(ifindex, LinkStat::tx_dropped);
+            drop(skb, Stage::DriverTx, DropReason::DEV_READY, "device is down: tx_dropped +1");
+            continue;
+        }
+        ++d->txRingUsed;
+        m_counters.addLink(ifindex, LinkStat::tx_packets);
+        m_counters.addLink(ifindex, LinkStat::tx_bytes, len);
+        // Serialisation at wire speed, with preamble, FCS and inter-frame gap (24 bytes).
+        const Nanos start = std::max(m_now, d->txBusyUntil);
+        const Nanos duration = Nanos((std::max<std::size_t>(len, 60) + 24) * 8 * kSecond / kLinkBitsPerSecond);
+        d->txBusyUntil = start + duration;
+        trace(skb, Stage::DriverTx, Verdict::Continue,
+              fmt::format("TX ring {}/{}: tx_packets +1", d->txRingUsed, d->config.txRing));
+        schedule({d->txBusyUntil, 0, Event::Kind::TxComplete, ifindex, 0});
+        TxFrame f{m_now, ifindex, d->config.name, skb.id, skb.data};
+        trace(skb, Stage::Wire, Verdict::Transmitted, fmt::format("{} bytes on the wire", len));
+        for (auto* o : txObservers) o->onTransmit(f);
+    }
+}
+
+void Host::tx_complete(int ifindex) {
+    Device* d = dev(ifindex);
+    if (!d || d->txRingUsed == 0) return;
+    --d->txRingUsed;
+    if (d->qdisc.backlogPackets > 0) qdisc_run(ifindex);
+}
+
+} // namespace stackscope::stack

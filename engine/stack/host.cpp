@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Host construction, the event loop and trace emission.
+#include "stack/host.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace stackscope::stack {
+
+std::string_view pktTypeName(PktType t) {
+    switch (t) {
+    case PktType::Host: return "PACKET_HOST";
+    case PktType::Broadcast: return "PACKET_BROADCAST";
+    case PktType::Multicast: return "PACKET_MULTICAST";
+    case PktType::OtherHost: return "PACKET_OTHERHOST";
+    case PktType::Outgoing: return "PACKET_OUTGOING";
+    }
+    return "?";
+}
+
+Host::Host(const HostConfig& config, std::uint64_t seed)
+    : m_config(config), m_counters(std::max(1, config.cpus)), m_rng(seed) {
+    buildDerivedState();
+    // The ID generator starts from a seeded value, as the kernel's starts from a random one.
+    m_ipIdCounter = std::uint32_t(m_rng());
+    // Applications' send lines become events at their start time.
+    m_sendRemaining.assign(m_config.sends.size(), 0);
+    for (std::size_t i = 0; i < m_config.sends.size(); ++i) {
+        m_sendRemaining[i] = m_config.sends[i].count;
+        if (m_config.sends[i].count > 0)
+            schedule({m_config.sends[i].start, 0, Event::Kind::AppSend, int(i), 0});
+    }
+}
+
+void Host::buildDerivedState() {
+    int maxIndex = 0;
+    for (const auto& i : m_config.interfaces) maxIndex = std::max(maxIndex, i.ifindex);
+    m_devices.assign(std::size_t(maxIndex + 1), Device{});
+    for (const auto& i : m_config.interfaces) {
+        Device& d = m_devices[std::size_t(i.ifindex)];
+        d.config = i;
+        QdiscConfig q;
+        if (i.qdisc) q = *i.qdisc;
+        else if (i.kind == LinkKind::Veth || i.kind == LinkKind::Loopback || i.kind == LinkKind::Dummy)
+            q.kind = QdiscKind::Noqueue; // IFF_NO_QUEUE devices
+        else q.kind = QdiscKind::PfifoFast;
+        d.qdisc.config = q;
+        if (q.kind == QdiscKind::Tbf) d.qdisc.tokens = q.burstBytes;
+    }
+    m_softnet.assign(std::size_t(std::max(1, m_config.cpus)), SoftnetData{});
+    m_sockets.clear();
+    for (const auto& s : m_config.sockets) {
+        Socket sk;
+        sk.config = s;
+        // sock_setsockopt(SO_RCVBUF): min(val, rmem_max) doubled, at least SOCK_MIN_RCVBUF.
+        if (s.rcvbuf) {
+            std::int64_t v = std::min<std::int64_t>(*s.rcvbuf, sysctl("net.core.rmem_max"));
+            sk.rcvbuf = std::uint64_t(std::max<std::int64_t>(v * 2, kSockMinRcvbuf));
+        } else {
+            sk.rcvbuf = std::uint64_t(sysctl("net.core.rmem_default"));
+        }
+        sk.boundPort = s.port;
+        m_sockets.push_back(std::move(sk));
+    }
+    m_fib.rebuild(m_config);
+    for (const auto& n : m_config.neighbours) {
+        const auto* d = m_config.findInterface(n.device);
+        if (!d) continue;
+        NeighEntry e;
+        e.address = n.address;
+        e.device = d->ifindex;
+        e.lladdr = n.lladdr;
+        e.state = n.state;
+        m_neigh[{n.address.value, d->ifindex}] = std::move(e);
+    }
+}
+
+Device* Host::dev(int ifindex) {
+    if (ifindex <= 0 || std::size_t(ifindex) >= m_devices.size()) return nullptr;
+    Device& d = m_devices[std::size_t(ifindex)];
+    return d.config.ifindex == ifindex ? &d : nullptr;
+}
+
+const Device* Host::device(int ifindex) const { return const_cast<Host*>(this)->dev(ifindex); }
+
+std::string Host::deviceName(int ifindex) const {
+    const Device* d = device(ifindex);
+    return d ? d->config.name : std::string();
+}
+
+std::int64_t Host::devConf(int ifindex, std::string_view name) const {
+    const Device* d = device(ifindex);
+    if (!d) return 0;
+    return m_config.sysctls.conf(d->config.name, name);
+}
+
+// ---- input ----
+
+void Host::setInput(std::shared_ptr<const std::vector<InputFrame>> frames) {
+    m_frames = std::move(frames);
+    m_frameCursor = 0;
+    m_source = nullptr;
+}
+
+void Host::setInput(FrameSource* source) {
+    m_frames.reset();
+    m_source = source;
+    m_pending.reset();
+    m_sourceDone = false;
+}
+
+std::optional<InputFrame> Host::peekInput() {
+    if (m_frames) {
+        if (m_frameCursor < m_frames->size()) return (*m_frames)[m_frameCursor];
+        return std::nullopt;
+    }
+    if (m_source && !m_pending && !m_sourceDone) {
+        m_pending = m_source->next();
+        if (!m_pending) m_sourceDone = true;
+    }
+    return m_pending;
+}
+
+bool Host::inputPending() const {
+    return const_cast<Host*>(this)->peekInput().has_value();
+}
+
+bool Host::hasWork() const {
+    auto* self = const_cast<Host*>(this);
+    return !m_events.empty() || self->peekInput().has_value();
+}
+
+Nanos Host::nextEventTime() const {
+    auto* self = const_cast<Host*>(this);
+    Nanos t = INT64_MAX;
+    if (!m_events.empty()) t = m_events.top().time;
+    if (m_frames) {
+        if (m_frameCursor < m_frames->size()) t = std::min(t, (*m_frames)[m_frameCursor].time);
+    } else if (auto f = self->peekInput()) {
+        t = std::min(t, f->time);
+    }
+    return t == INT64_MAX ? m_now : t;
+}
+
+bool Host::step() {
+    Nanos inputTime = INT64_MAX;
+    if (m_frames) {
+        if (m_frameCursor < m_frames->size()) inputTime = (*m_frames)[m_frameCursor].time;
+    } else if (auto f = peekInput()) {
+        inputTime = f->time;
+    }
+    const Nanos eventTime = m_events.empty() ? INT64_MAX : m_events.top().time;
+    if (inputTime == INT64_MAX && eventTime == INT64_MAX) return false;
+    if (inputTime <= eventTime) {
+        InputFrame frame = m_frames ? (*m_frames)[m_frameCursor++] : std::move(*m_pending);
+        if (!m_frames) m_pending.reset();
+        m_now = std::max(m_now, frame.time);
+        ++m_injected;
+        netdevReceive(std::move(frame));
+        return true;
+    }
+    Event e = m_events.pop();
+    m_now = std::max(m_now, e.time);
+    switch (e.kind) {
+    case Event::Kind::NetRxAction: net_rx_action(e.object); break;
+    case Event::Kind::AppRead: udp_recvmsg(e.object); break;
+    case Event::Kind::AppSend: udp_sendmsg(e.object, e.value); break;
+    case Event::Kind::NeighTimer:
+        neigh_timer(std::uint32_t(e.value >> 32), e.object, e.value & 0xffffffffu);
+        break;
+    case Event::Kind::QdiscRun: qdisc_run(e.object); break;
+    case Event::Kind::TxComplete: tx_complete(e.object); break;
+    }
+    return true;
+}
+
+// ---- trace ----
+
+void Host::trace(const Skb& skb, Stage stage, Verdict verdict, std::string detail, DropReason reason,
+                 bool withBytes) {
+    ++m_traceCount;
+    if (traceObservers.empty()) return;
+    TraceEvent e;
+    e.seq = m_traceCount - 1;
+    e.time = m_now;
+    e.cpu = std::uint16_t(skb.cpu);
+    e.context = m_context;
+    e.stage = stage;
+    e.function = stageKernelFunction(stage);
+    e.packet = skb.id;
+    e.ifindex = skb.device;
+    e.verdict = verdict;
+    e.reason = reason;
+    e.detail = std::move(detail);
+    if (withBytes) e.bytes = std::make_shared<const std::vector<std::uint8_t>>(skb.data);
+    e.counters = m_counters.takeJournal();
+    for (auto* o : traceObservers) o->onTrace(e);
+}
+
+void Host::drop(Skb& skb, Stage stage, DropReason reason, std::string detail) {
+    skb.reason = reason;
+    trace(skb, stage, Verdict::Dropped, std::move(detail), reason);
+}
+
+} // namespace stackscope::stack

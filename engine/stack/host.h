@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The kernel state of one simulated host and the stage functions that act on
+// it. Each stage is a member function named after the kernel function it
+// models and lives in the .cpp file named after the kernel source it follows.
+// Everything here is a value: copying a Host is a snapshot.
+#pragma once
+
+#include "model/host_config.h"
+#include "sim/counters.h"
+#include "sim/event_queue.h"
+#include "sim/frame.h"
+#include "sim/trace.h"
+#include "stack/fib.h"
+#include "stack/skb.h"
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace stackscope::stack {
+
+// Deterministic virtual-time costs. The kernel does not document these; they only set the
+// pace of the animation and when queues can build up.
+inline constexpr Nanos kIrqToSoftirq = 1 * kMicrosecond;   // hard IRQ to NET_RX_SOFTIRQ
+inline constexpr Nanos kSoftirqRestart = 10 * kMicrosecond; // re-raised softirq (ksoftirqd)
+inline constexpr std::uint64_t kLinkBitsPerSecond = 1'000'000'000; // wire speed of TX
+inline constexpr Nanos kWakeupLatency = 5 * kMicrosecond;   // socket wakeup to recvmsg
+
+struct QdiscState {
+    QdiscConfig config;
+    std::array<std::deque<Skb>, 3> bands; // pfifo_fast uses three; fifos use band 0
+    std::uint64_t backlogBytes = 0;
+    std::uint32_t backlogPackets = 0;
+    // tbf
+    double tokens = 0;  // bytes
+    Nanos lastRefill = 0;
+    bool runScheduled = false;
+};
+
+struct Device {
+    InterfaceConfig config;
+    std::deque<Skb> rxRing;       // frames DMA'd, waiting for NAPI
+    bool napiScheduled = false;   // NAPI_STATE_SCHED
+    QdiscState qdisc;
+    std::uint32_t txRingUsed = 0; // descriptors in flight
+    Nanos txBusyUntil = 0;        // wire serialisation
+};
+
+struct SoftnetData {
+    std::deque<Skb> inputPktQueue; // per-CPU backlog
+    bool backlogScheduled = false;
+    bool softirqRaised = false;
+    std::vector<int> pollList;     // devices with NAPI scheduled; -1 = the backlog
+};
+
+struct NeighEntry {
+    wire::Ipv4Address address;
+    int device = 0;
+    std::optional<wire::MacAddress> lladdr;
+    NeighState state = NeighState::Incomplete;
+    std::deque<Skb> arpQueue;      // packets waiting for resolution
+    std::uint64_t arpQueueBytes = 0;
+    int probes = 0;
+    Nanos updated = 0;
+    bool timerArmed = false;
+    std::uint64_t timerGeneration = 0;
+};
+
+struct Socket {
+    SocketConfig config;
+    std::uint64_t rcvbuf = 0;     // sk_rcvbuf
+    std::uint64_t rmemAlloc = 0;  // sk_rmem_alloc
+    std::deque<Skb> receiveQueue;
+    std::uint64_t drops = 0;      // sk_drops
+    bool readScheduled = false;
+    std::uint16_t boundPort = 0;  // after autobind for senders
+    Nanos nextReadAllowed = 0;    // rate-limited readers
+};
+
+enum class NfHook : std::uint8_t { PreRouting, LocalIn, Forward, LocalOut, PostRouting };
+
+struct InetPeer {
+    std::int64_t rateTokens = 0; // jiffies
+    std::int64_t rateLast = 0;
+    std::int64_t errorTokens = 0; // ip_error's own bucket
+    std::int64_t errorLast = 0;
+    std::uint32_t redirects = 0;
+    std::int64_t redirectLast = 0;
+};
+
+class Host {
+public:
+    Host(const HostConfig& config, std::uint64_t seed);
+
+    // --- driving ---
+    void setInput(std::shared_ptr<const std::vector<InputFrame>> frames);
+    void setInput(FrameSource* source);
+    bool hasWork() const;
+    bool inputPending() const;
+    Nanos nextEventTime() const;
+    bool step();
+    Nanos now() const { return m_now; }
+
+    std::vector<TraceObserver*> traceObservers;
+    std::vector<TxObserver*> txObservers;
+
+    const HostConfig& config() const { return m_config; }
+    const Counters& counters() const { return m_counters; }
+    Counters& counters() { return m_counters; }
+    std::uint64_t traceCount() const { return m_traceCount; }
+    std::uint64_t packetsInjected() const { return m_injected; }
+    const std::vector<Device>& devices() const { return m_devices; }
+    const std::vector<Socket>& sockets() const { return m_sockets; }
+    const std::map<std::pair<std::uint32_t, int>, NeighEntry>& neighbours() const { return m_neigh; }
+    const Fib& fib() const { return m_fib; }
+    const Device* device(int ifindex) const;
+    std::string deviceName(int ifindex) const;
+
+    // --- trace ---
+    bool tracing() const { return !traceObservers.empty(); }
+    void trace(const Skb& skb, Stage stage, Verdict verdict, std::string detail,
+               DropReason reason = DropReason::None, bool withBytes = false);
+    void traceCtx(Context ctx) { m_context = ctx; }
+    void drop(Skb& skb, Stage stage, DropReason reason, std::string detail);
+
+    // --- receive: nic.cpp (driver, NAPI, net_rx_action) ---
+    void netdevReceive(InputFrame frame);
+    void napi_schedule(int ifindex);
+    void net_rx_action(int cpu);
+    int napi_poll(int ifindex, int budget);
+    void veth_xmit(Skb skb);
+
+    // --- receive: dev.cpp ---
+    void netif_rx(Skb skb);
+    bool enqueue_to_backlog(Skb& skb, int cpu);
+    int process_backlog(int cpu, int budget);
+    void napi_gro_receive(Skb skb);
+    void netif_receive_skb(Skb skb);
+    void __netif_receive_skb_core(Skb skb);
+
+    // --- arp.cpp ---
+    void arp_rcv(Skb skb);
+    void arp_send(std::uint16_t op, int device, wire::Ipv4Address dstIp, wire::Ipv4Address srcIp,
+                  const wire::MacAddress& dstHw, const wire::MacAddress& targetHw, PacketId cause);
+    void arp_solicit(NeighEntry& n, PacketId cause);
+
+    // --- ip_input.cpp ---
+    void ip_rcv(Skb skb);
+    void ip_rcv_finish(Skb skb);
+    void ip_local_deliver(Skb skb);
+    void ip_local_deliver_finish(Skb skb);
+
+    // --- route.cpp ---
+    void ip_route_input_noref(Skb& skb, DropReason& reason);
+    struct OutputRoute {
+        int error = 0; // ENETUNREACH, EHOSTUNREACH, EACCES, EINVAL
+        Dst dst;
+        wire::Ipv4Address source;
+    };
+    OutputRoute ip_route_output(wire::Ipv4Address daddr, wire::Ipv4Address saddr, int oif = 0);
+    bool isLocalAddress(wire::Ipv4Address a) const;
+    wire::Ipv4Address inet_select_addr(int device, wire::Ipv4Address dst, int scope) const;
+
+    // --- netfilter_hooks.cpp ---
+    // NF_HOOK: runs the tables registered at this hook; false when the packet was dropped or
+    // stolen (the hook traced it).
+    bool nfHook(Skb& skb, NfHook hook, int in, int out);
+
+    // --- ip_forward.cpp ---
+    void ip_forward(Skb skb);
+    void ip_error(Skb skb);
+
+    // --- udp.cpp ---
+    void __udp4_lib_rcv(Skb skb);
+    void udp_recvmsg(int socket);
+    void udp_sendmsg(int sendIndex, std::uint64_t number);
+
+    // --- icmp.cpp ---
+    void icmp_rcv(Skb skb);
+    void icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::uint32_t info,
+                   Stage from);
+
+    // --- ip_output.cpp ---
+    void ip_local_out(Skb skb);
+    void ip_output(Skb skb);
+    void ip_finish_output(Skb skb);
+    void ip_finish_output2(Skb skb);
+    std::uint16_t nextIpId(wire::Ipv4Address dst, std::uint8_t protocol);
+
+    // --- neighbour.cpp ---
+    void neigh_output(Skb skb, wire::Ipv4Address nexthop);
+    void neigh_timer(std::uint32_t address, int device, std::uint64_t generation);
+    void neigh_update(wire::Ipv4Address ip, int device, const wire::MacAddress& mac, NeighState state);
+
+    // --- dev_xmit.cpp ---
+    void dev_queue_xmit(Skb skb);
+    void qdisc_run(int ifindex);
+    void tx_complete(int ifindex);
+
+    // --- helpers shared by stages ---
+    PacketId newPacketId() { return ++m_nextPacketId; }
+    void schedule(Event e) { m_events.schedule(e); }
+    Device* dev(int ifindex);
+    Socket* socketAt(int i) { return i >= 0 && std::size_t(i) < m_sockets.size() ? &m_sockets[std::size_t(i)] : nullptr; }
+    std::int64_t jiffies() const { return m_now / kJiffy; }
+    std::int64_t sysctl(std::string_view key) const { return m_config.sysctls.get(key); }
+    std::int64_t devConf(int ifindex, std::string_view name) const;
+    bool devForwarding(int ifindex) const { return devConf(ifindex, "forwarding") != 0; }
+    InetPeer& peer(wire::Ipv4Address a) { return m_peers[a.value]; }
+
+private:
+    void injectNextInputIfDue();
+    std::optional<InputFrame> peekInput();
+    void buildDerivedState();
+
+    HostConfig m_config;
+    Counters m_counters;
+    EventQueue m_events;
+    Nanos m_now = 0;
+    Context m_context = Context::SoftIrq;
+    int m_cpu = 0;
+    std::uint64_t m_traceCount = 0;
+    std::uint64_t m_injected = 0;
+    PacketId m_nextPacketId = 0;
+    std::mt19937_64 m_rng;
+
+    std::vector<Device> m_devices;     // index = ifindex (0 unused)
+    std::vector<SoftnetData> m_softnet;
+    std::vector<Socket> m_sockets;
+    std::map<std::pair<std::uint32_t, int>, NeighEntry> m_neigh; // (address, device)
+    std::map<std::uint32_t, InetPeer> m_peers;
+    Fib m_fib;
+    // ICMP global rate limit (per netns since 6.12): icmp_global_credit / icmp_global_stamp.
+    std::int64_t m_icmpGlobalCredit = 0;
+    std::int64_t m_icmpGlobalStamp = 0;
+    bool m_icmpGlobalInit = false;
+    std::uint32_t m_ipIdCounter = 0;
+    std::map<std::uint32_t, std::uint16_t> m_ipIdents;
+    std::vector<std::uint32_t> m_sendRemaining;
+
+    // Input: in-memory frames with a cursor (snapshots copy the cursor) or a stream.
+    std::shared_ptr<const std::vector<InputFrame>> m_frames;
+    std::size_t m_frameCursor = 0;
+    FrameSource* m_source = nullptr;
+    std::optional<InputFrame> m_pending; // next streamed frame
+    bool m_sourceDone = false;
+
+    friend bool icmpGlobalAllow(Host&);
+    friend void icmpGlobalConsume(Host&);
+    friend class HostTestAccess;
+};
+
+} // namespace stackscope::stack

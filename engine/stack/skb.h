@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// struct sk_buff, reduced to what decides a packet's fate and its counters
+// (include/linux/skbuff.h). Bytes always start at the Ethernet header; the
+// offsets say where the kernel's skb->data would be at each layer.
+#pragma once
+
+#include "sim/drop_reason.h"
+#include "sim/time.h"
+#include "sim/trace.h"
+#include "wire/address.h"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace stackscope::stack {
+
+// skb->pkt_type (include/uapi/linux/if_packet.h).
+enum class PktType : std::uint8_t { Host = 0, Broadcast = 1, Multicast = 2, OtherHost = 3, Outgoing = 4 };
+std::string_view pktTypeName(PktType t);
+
+// rtable->rt_type for the route attached to the skb (include/uapi/linux/rtnetlink.h RTN_*).
+enum class RtType : std::uint8_t { None, Unicast, Local, Broadcast, Multicast, Blackhole, Unreachable, Prohibit };
+
+struct Dst {
+    RtType type = RtType::None;
+    int device = 0;                   // output device (forward, output) or the input device (local)
+    wire::Ipv4Address gateway;        // next hop, 0 = directly connected
+    wire::Ipv4Address prefsrc;        // source address the route suggests
+    std::uint32_t mtu = 1500;
+    int error = 0;                    // errno for ip_error (EHOSTUNREACH, ENETUNREACH, EACCES, EINVAL)
+    bool local = false;               // RTCF_LOCAL
+    bool broadcast = false;           // RTCF_BROADCAST
+    bool doRedirect = false;          // IPSKB_DOREDIRECT
+};
+
+struct Skb {
+    PacketId id = kNoPacket;
+    std::vector<std::uint8_t> data; // from the Ethernet header
+    std::uint16_t network = 14;     // offset of the IP/ARP header
+    std::uint16_t transport = 0;    // offset of the L4 header once known
+    std::uint32_t l3Length = 0;     // skb->len at the IP layer (may include L2 padding before trim)
+    int device = 0;                 // skb->dev
+    int inputDevice = 0;            // skb_iif
+    PktType pktType = PktType::Host;
+    std::uint16_t protocol = 0;     // skb->protocol, host order
+    std::uint32_t mark = 0;
+    std::uint32_t truesize = 0;
+    std::uint16_t gsoSegs = 1;
+    std::uint32_t priority = 0;
+    Nanos tstamp = 0;
+    int cpu = 0;
+    Dst dst;
+    bool checksumVerified = false;  // CHECKSUM_UNNECESSARY at L4
+    bool locallyGenerated = false;
+    int socket = -1;                // owning socket (TX)
+    DropReason reason = DropReason::None;
+
+    std::span<std::uint8_t> l3() { return {data.data() + network, data.size() - network}; }
+    std::span<const std::uint8_t> l3() const { return {data.data() + network, data.size() - network}; }
+    std::span<const std::uint8_t> l4() const {
+        return {data.data() + transport, transport <= data.size() ? data.size() - transport : 0};
+    }
+};
+
+// x86_64 sizes (KERNEL-NOTES section 7): SKB_DATA_ALIGN(sizeof(struct sk_buff)) and of
+// struct skb_shared_info, and the small-head cache of kernels since 6.14.
+inline constexpr std::uint32_t kSkbStructSize = 256;
+inline constexpr std::uint32_t kSkbSharedInfoSize = 320;
+inline constexpr std::uint32_t kSkbSmallHeadCacheSize = 704;
+
+constexpr std::uint32_t skbDataAlign(std::uint32_t n) { return (n + 63u) & ~63u; }
+constexpr std::uint32_t skbTruesizeOf(std::uint32_t x) { return x + kSkbStructSize + kSkbSharedInfoSize; }
+
+// truesize of an skb whose linear head was requested for `size` bytes (__alloc_skb ->
+// kmalloc_reserve -> __finalize_skb_around).
+constexpr std::uint32_t skbTruesizeForHead(std::uint32_t size) {
+    std::uint32_t want = skbDataAlign(size) + kSkbSharedInfoSize;
+    std::uint32_t bucket = kSkbSmallHeadCacheSize;
+    if (want > bucket) {
+        bucket = 1024;
+        while (bucket < want) bucket *= 2;
+    }
+    return skbTruesizeOf(bucket - kSkbSharedInfoSize);
+}
+
+// SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE = 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)).
+inline constexpr std::uint32_t kSockMinRcvbuf = 2048 + kSkbStructSize;
+
+} // namespace stackscope::stack

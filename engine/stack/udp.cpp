@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// net/ipv4/udp.c: __udp4_lib_rcv, socket lookup, __udp_enqueue_schedule_skb,
+// udp_recvmsg, and udp_sendmsg with inet_autobind.
+#include "stack/host.h"
+#include "wire/checksum.h"
+#include "wire/ethernet.h"
+#include "wire/icmp.h"
+#include "wire/ipv4.h"
+#include "wire/udp.h"
+
+#include <cerrno>
+#include <fmt/format.h>
+
+namespace stackscope::stack {
+
+using wire::Ipv4Address;
+
+namespace {
+
+// compute_score: a bound address or device adds specificity; the best score wins.
+int socketScore(const Socket& s, Ipv4Address daddr, std::uint16_t dport, Ipv4Address saddr,
+                std::uint16_t sport, const std::string& inDev) {
+    if (s.config.protocol != SocketProtocol::Udp || s.boundPort != dport) return -1;
+    int score = 0;
+    if (!s.config.bindAddress.isAny()) {
+        if (s.config.bindAddress != daddr) return -1;
+        score += 4;
+    }
+    if (s.config.connectAddress) {
+        if (*s.config.connectAddress != saddr) return -1;
+        score += 4;
+    }
+    if (s.config.connectPort) {
+        if (*s.config.connectPort != sport) return -1;
+        score += 4;
+    }
+    if (!s.config.device.empty()) {
+        if (s.config.device != inDev) return -1;
+        score += 4;
+    }
+    return score;
+}
+
+} // namespace
+
+void Host::__udp4_lib_rcv(Skb skb) {
+    auto l4 = skb.l4();
+    const auto ip = *wire::Ipv4Packet::view(skb.l3());
+    auto inErrors = [&](DropReason r, std::string why) {
+        m_counters.add(Mib::UdpInErrors);
+        drop(skb, Stage::UdpRcv, r, why + ": UdpInErrors +1");
+    };
+    if (l4.size() < wire::kUdpHeaderLen) {
+        inErrors(DropReason::NOT_SPECIFIED, "shorter than a UDP header");
+        return;
+    }
+    const auto udp = *wire::UdpPacket::view(l4);
+    const std::uint16_t ulen = udp.length();
+    if (ulen > l4.size() || ulen < wire::kUdpHeaderLen) {
+        inErrors(DropReason::PKT_TOO_SMALL,
+                 fmt::format("UDP length {} but {} bytes present", ulen, l4.size()));
+        return;
+    }
+    // pskb_trim_rcsum to the UDP length.
+    skb.data.resize(skb.transport + ulen);
+    const bool csumOk = udp.checksum() == 0 ||
+                        wire::UdpPacket::view(skb.l4())->verifyChecksum(ip.src(), ip.dst());
+    const std::uint16_t sport = udp.srcPort(), dport = udp.dstPort();
+
+    if (skb.dst.broadcast || skb.dst.type == RtType::Multicast) {
+        // __udp4_lib_mcast_deliver: every matching socket gets a copy.
+        int delivered = 0;
+        for (std::size_t i = 0; i < m_sockets.size(); ++i) {
+            if (socketScore(m_sockets[i], Ipv4Address{}, dport, ip.src(), sport, deviceName(skb.device)) < 0 &&
+                socketScore(m_sockets[i], ip.dst(), dport, ip.src(), sport, deviceName(skb.device)) < 0)
+                continue;
+            ++delivered;
+        }
+        if (!delivered) {
+            if (!csumOk) {
+                m_counters.add(Mib::UdpInCsumErrors);
+                inErrors(DropReason::UDP_CSUM, "bad checksum: UdpInCsumErrors +1");
+                return;
+            }
+            // Broadcasts nobody listens to are not port-unreachable: counted as ignored.
+            m_counters.add(Mib::UdpIgnoredMulti);
+            trace(skb, Stage::UdpRcv, Verdict::Consumed,
+                  fmt::format("broadcast/multicast to port {} and no socket: UdpIgnoredMulti +1", dport));
+            return;
+        }
+    }
+
+    int best = -1, bestScore = -1;
+    for (std::size_t i = 0; i < m_sockets.size(); ++i) {
+        int s = socketScore(m_sockets[i], ip.dst(), dport, ip.src(), sport, deviceName(skb.device));
+        if (s > bestScore) {
+            bestScore = s;
+            best = int(i);
+        }
+    }
+    if (best < 0) {
+        if (!csumOk) {
+            m_counters.add(Mib::UdpInCsumErrors);
+            inErrors(DropReason::UDP_CSUM, "no socket and a bad checksum: dropped silently, UdpInCsumErrors +1");
+            return;
+        }
+        m_counters.add(Mib::UdpNoPorts);
+        icmp_send(skb, wire::kIcmpDestUnreach, wire::kIcmpPortUnreach, 0, Stage::UdpRcv);
+        drop(skb, Stage::UdpRcv, DropReason::NO_SOCKET,
+             fmt::format("no socket bound to {}:{}: port unreachable, UdpNoPorts +1",
+                         ip.dst().toString(), dport));
+        return;
+    }
+    Socket& sk = m_sockets[std::size_t(best)];
+    trace(skb, Stage::UdpRcv, Verdict::Continue,
+          fmt::format("socket {}:{} matches", sk.config.bindAddress.toString(), sk.boundPort));
+    // __udp_enqueue_schedule_skb: accepted while sk_rmem_alloc <= sk_rcvbuf (one over is allowed).
+    if (sk.rmemAlloc > sk.rcvbuf) {
+        ++sk.drops;
+        m_counters.add(Mib::UdpRcvbufErrors);
+        m_counters.add(Mib::UdpInErrors);
+        drop(skb, Stage::SocketQueue, DropReason::SOCKET_RCVBUFF,
+             fmt::format("udp queue full: sk_rmem_alloc {} > rcvbuf {}: UdpRcvbufErrors +1, "
+                         "UdpInErrors +1",
+                         sk.rmemAlloc, sk.rcvbuf));
+        return;
+    }
+    sk.rmemAlloc += skb.truesize;
+    skb.checksumVerified = csumOk;
+    trace(skb, Stage::SocketQueue, Verdict::Queued,
+          fmt::format("queued: sk_rmem_alloc {} of rcvbuf {} (truesize {}), {} waiting", sk.rmemAlloc,
+                      sk.rcvbuf, skb.truesize, sk.receiveQueue.size() + 1));
+    sk.receiveQueue.push_back(std::move(skb));
+    if (sk.config.read != SocketConfig::ReadMode::None && !sk.readScheduled) {
+        sk.readScheduled = true;
+        Nanos at = std::max(m_now + kWakeupLatency, sk.nextReadAllowed);
+        schedule({at, 0, Event::Kind::AppRead, best, 0});
+    }
+}
+
+void Host::udp_recvmsg(int index) {
+    Socket* sk = socketAt(index);
+    if (!sk) return;
+    sk->readScheduled = false;
+    if (sk->receiveQueue.empty()) return;
+    m_context = Context::Process;
+    Skb skb = std::move(sk->receiveQueue.front());
+    sk->receiveQueue.pop_front();
+    sk->rmemAlloc -= skb.truesize;
+    // The checksum of a queued datagram is verified while copying to the user.
+    if (!skb.checksumVerified) {
+        m_counters.add(Mib::UdpInCsumErrors);
+        m_counters.add(Mib::UdpInErrors);
+        drop(skb, Stage::AppRead, DropReason::UDP_CSUM,
+             "bad checksum found while copying to the application: UdpInCsumErrors +1, UdpInErrors +1");
+    } else {
+        m_counters.add(Mib::UdpInDatagrams);
+        trace(skb, Stage::AppRead, Verdict::Delivered,
+              fmt::format("recvmsg returns {} bytes: UdpInDatagrams +1",
+                          skb.data.size() - skb.transport - wire::kUdpHeaderLen));
+    }
+    if (sk->receiveQueue.empty()) return;
+    Nanos next = m_now;
+    if (sk->config.read == SocketConfig::ReadMode::Rate && sk->config.readRate > 0)
+        next = m_now + kSecond / sk->config.readRate;
+    sk->nextReadAllowed = next;
+    sk->readScheduled = true;
+    schedule({next, 0, Event::Kind::AppRead, index, 0});
+}
+
+void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
+    const SendConfig& cfg = m_config.sends.at(std::size_t(sendIndex));
+    m_context = Context::Process;
+    if (number + 1 < cfg.count)
+        schedule({m_now + cfg.interval, 0, Event::Kind::AppSend, sendIndex, number + 1});
+    Skb skb;
+    skb.id = newPacketId();
+    skb.locallyGenerated = true;
+    skb.network = wire::kEthHeaderLen;
+    OutputRoute rt = ip_route_output(cfg.destination, cfg.source.value_or(Ipv4Address{}));
+    if (rt.error) {
+        if (rt.error == ENETUNREACH || rt.error == EHOSTUNREACH) m_counters.add(Mib::IpOutNoRoutes);
+        drop(skb, Stage::RouteOutput, DropReason::IP_OUTNOROUTES,
+             fmt::format("sendto {}: no route ({}), IpOutNoRoutes +1", cfg.destination.toString(),
+                         rt.error == ENETUNREACH ? "ENETUNREACH" : "error"));
+        return;
+    }
+    // inet_autobind: the first port of the range is chosen by a seeded offset.
+    std::uint16_t sport = cfg.sourcePort.value_or(0);
+    if (!sport) {
+        auto range = m_config.sysctls.values("net.ipv4.ip_local_port_range").value_or(std::vector<std::int64_t>{32768, 60999});
+        const auto span = std::uint64_t(range[1] - range[0] + 1);
+        sport = std::uint16_t(range[0] + std::int64_t((std::uint64_t(sendIndex) * 7919 + 12345) % span));
+    }
+    std::vector<std::uint8_t> payload(cfg.payloadSize, 0);
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::uint8_t('a' + i % 26);
+    wire::UdpRepr udp{sport, cfg.destinationPort, payload};
+    const std::size_t ipLen = 20 + udp.bufferLength();
+    skb.data.assign(wire::kEthHeaderLen + ipLen, 0);
+    wire::Ipv4Repr ip;
+    ip.src = rt.source;
+    ip.dst = cfg.destination;
+    ip.protocol = wire::kIpProtoUdp;
+    ip.ttl = std::uint8_t(sysctl("net.ipv4.ip_default_ttl"));
+    ip.payloadLength = std::uint16_t(udp.bufferLength());
+    // IP_PMTUDISC_WANT: DF while the datagram fits the route's MTU; ID 0 for DF packets of
+    // unconnected sockets (ip_select_ident_segs).
+    ip.dontFragment = cfg.dontFragment && ipLen <= rt.dst.mtu && !sysctl("net.ipv4.ip_no_pmtu_disc");
+    ip.ident = ip.dontFragment ? 0 : nextIpId(ip.dst, ip.protocol);
+    ip.emit(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen, 20));
+    udp.emit(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen + 20), ip.src, ip.dst);
+    skb.l3Length = std::uint32_t(ipLen);
+    skb.transport = std::uint16_t(wire::kEthHeaderLen + 20);
+    skb.dst = rt.dst;
+    // ip_make_skb: the datagram plus LL_RESERVED_SPACE and 15 bytes of slack (KERNEL-NOTES 7).
+    skb.truesize = skbTruesizeForHead(std::uint32_t(ipLen) + 16 + 15);
+    m_counters.add(Mib::UdpOutDatagrams);
+    trace(skb, Stage::AppSend, Verdict::Continue,
+          fmt::format("sendto {}:{} from {}:{}, {} bytes: UdpOutDatagrams +1", ip.dst.toString(),
+                      cfg.destinationPort, ip.src.toString(), sport, cfg.payloadSize),
+          DropReason::None, true);
+    ip_local_out(std::move(skb));
+}
+
+} // namespace stackscope::stack

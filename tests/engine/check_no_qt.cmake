@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Fails when any engine file includes a Qt header or links a Qt target.
+file(GLOB_RECURSE files ${DIR}/*.h ${DIR}/*.cpp ${DIR}/CMakeLists.txt)
+set(bad "")
+foreach(f ${files})
+    file(STRINGS ${f} lines REGEX "#include *<Q|#include *<qt|Qt6::|Qt::")
+    if(lines)
+        list(APPEND bad "${f}: ${lines}")
+    endif()
+endforeach()
+if(bad)
+    message(FATAL_ERROR "engine must not use Qt:\n${bad}")
+endif()
+list(LENGTH files n)
+message(STATUS "checked ${n} engine files: no Qt")

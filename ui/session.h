@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// One loaded simulation: the configuration, the input frames, the stepper and
+// the view state at its cursor. Every view listens to cursorMoved.
+#pragma once
+
+#include "sim/stepper.h"
+#include "ui/cursor_state.h"
+
+#include <QObject>
+#include <QSet>
+#include <QStringList>
+#include <QTimer>
+
+#include <memory>
+
+namespace stackscope::ui {
+
+struct CursorMove {
+    std::uint64_t from = 0;
+    std::uint64_t to = 0;
+    std::vector<PacketId> changed; // packets whose state changed
+    bool rebuilt = false;          // everything may have changed (load, long seek)
+    bool animate = false;          // a short forward move worth animating
+};
+
+class Session : public QObject {
+    Q_OBJECT
+public:
+    explicit Session(QObject* parent = nullptr);
+    ~Session() override;
+
+    void load(const HostConfig& config, std::shared_ptr<const std::vector<InputFrame>> frames,
+              const QStringList& sources);
+    bool isLoaded() const { return m_stepper != nullptr; }
+    Stepper* stepper() { return m_stepper.get(); }
+    const Stepper* stepper() const { return m_stepper.get(); }
+    const CursorState& state() const { return m_state; }
+    const std::vector<InputFrame>& frames() const;
+    const QStringList& sources() const { return m_sources; }
+    QString interfaceName(int ifindex) const;
+    std::uint64_t position() const { return m_stepper ? m_stepper->position() : 0; }
+    const TraceEvent* current() const { return m_stepper ? m_stepper->current() : nullptr; }
+    // The packet's bytes as of event `seq`: the last bytes a step recorded, else the input frame.
+    std::shared_ptr<const std::vector<std::uint8_t>> bytesAt(PacketId packet, std::uint64_t seq) const;
+    // The bytes before the packet's last change at or before `seq`; null when unchanged.
+    std::shared_ptr<const std::vector<std::uint8_t>> bytesBefore(PacketId packet,
+                                                                 std::uint64_t seq) const;
+
+    bool running() const { return m_runTimer.isActive(); }
+    int speed() const { return m_speed; }
+    bool hasBreakpoint(Stage s) const { return m_breakStages.contains(int(s)); }
+    bool breakOnDrop() const { return m_breakOnDrop; }
+
+public slots:
+    void stepForward();
+    void stepPacket();
+    void stepBack();
+    void stepPacketBack();
+    void seek(quint64 position);
+    void reset();
+    void setRunning(bool run);
+    void toggleRunning() { setRunning(!running()); }
+    void setSpeed(int eventsPerSecond); // 0 = as fast as possible, no animation
+    void toggleBreakpoint(Stage stage);
+    void setBreakOnDrop(bool on);
+
+signals:
+    void loaded();
+    void cursorMoved(const stackscope::ui::CursorMove& move);
+    void runningChanged(bool running);
+    void breakpointsChanged();
+    void breakpointHit(const QString& what);
+
+private:
+    void runTick();
+    void publish(std::uint64_t from, bool animate);
+    Breakpoint breakpoint() const;
+
+    std::unique_ptr<Stepper> m_stepper;
+    std::shared_ptr<const std::vector<InputFrame>> m_frames;
+    QStringList m_sources;
+    CursorState m_state;
+    QTimer m_runTimer;
+    int m_speed = 4;
+    QSet<int> m_breakStages;
+    bool m_breakOnDrop = false;
+};
+
+} // namespace stackscope::ui

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/token_layer.h"
+
+#include "ui/stack_layout.h"
+
+#include <QEasingCurve>
+#include <QGraphicsScene>
+#include <QPainter>
+
+#include <map>
+
+namespace stackscope::ui {
+namespace {
+constexpr qreal kRestRadius = 8;
+constexpr qreal kMoveRadius = 12;
+constexpr int kMaxRestingShown = 7;
+constexpr int kFrameMs = 16;
+} // namespace
+
+TokenLayer::TokenLayer(QGraphicsItem* parent) : QGraphicsObject(parent) {
+    setZValue(10);
+    setAcceptedMouseButtons(Qt::NoButton);
+    m_timer.setInterval(kFrameMs);
+    connect(&m_timer, &QTimer::timeout, this, &TokenLayer::tick);
+    m_clock.start();
+}
+
+void TokenLayer::setResting(std::vector<RestingToken> tokens) {
+    m_resting = std::move(tokens);
+    update();
+}
+
+void TokenLayer::addMotion(const QPainterPath& path, const QColor& color, Motion motion) {
+    m_moving.push_back({path, color, motion, m_clock.elapsed()});
+    if (!m_timer.isActive()) m_timer.start();
+}
+
+void TokenLayer::clearMotion() {
+    m_moving.clear();
+    m_timer.stop();
+    update();
+}
+
+void TokenLayer::tick() {
+    const qint64 now = m_clock.elapsed();
+    std::erase_if(m_moving, [&](const Moving& m) { return now - m.start > m_durationMs; });
+    if (m_moving.empty()) m_timer.stop();
+    update();
+}
+
+QRectF TokenLayer::boundingRect() const { return diagramBounds(); }
+
+void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
+    const QPalette pal = scene() ? scene()->palette() : QPalette();
+    const QColor outline = pal.color(QPalette::Text);
+    painter->setRenderHint(QPainter::Antialiasing);
+
+    std::map<Stage, int> perStage;
+    for (const RestingToken& t : m_resting) {
+        const int n = perStage[t.stage]++;
+        const QRectF r = stageRect(t.stage);
+        if (n > kMaxRestingShown) continue;
+        const QPointF c(r.right() - 14 - n * (2 * kRestRadius + 3), r.bottom());
+        if (n == kMaxRestingShown) {
+            painter->setPen(outline);
+            painter->drawText(QRectF(c.x() - 12, c.y() - 9, 24, 18), Qt::AlignCenter, QStringLiteral("…"));
+            continue;
+        }
+        painter->setPen(QPen(outline, 1.5));
+        painter->setBrush(t.color);
+        painter->drawEllipse(c, kRestRadius, kRestRadius);
+    }
+
+    const qint64 now = m_clock.elapsed();
+    for (const Moving& m : m_moving) {
+        const qreal t = std::clamp(qreal(now - m.start) / m_durationMs, 0.0, 1.0);
+        qreal along = QEasingCurve(QEasingCurve::InOutQuad).valueForProgress(t);
+        qreal radius = kMoveRadius;
+        QColor color = m.color;
+        if (m.motion == Motion::Fall) along = t * t; // gravity
+        if (m.motion == Motion::Vanish && t > 0.6) {
+            radius *= (1.0 - t) / 0.4;
+            color.setAlphaF(std::max(0.0, (1.0 - t) / 0.4));
+        }
+        const QPointF p = m.path.pointAtPercent(std::clamp(along, 0.0, 1.0));
+        painter->setPen(QPen(outline, 2));
+        painter->setBrush(color);
+        painter->drawEllipse(p, radius, radius);
+        if (m.motion == Motion::Fall && t > 0.7) {
+            painter->setPen(QPen(QColor(0xd0, 0x20, 0x20), 3));
+            painter->drawLine(p + QPointF(-7, -7), p + QPointF(7, 7));
+            painter->drawLine(p + QPointF(-7, 7), p + QPointF(7, -7));
+        }
+    }
+}
+
+} // namespace stackscope::ui

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// One item paints every packet token in the diagram: tokens resting in a
+// stage (queued, in flight at the cursor) and tokens moving between stages.
+// A single timer drives all motion and stops when nothing moves.
+#pragma once
+
+#include "sim/trace.h"
+
+#include <QColor>
+#include <QElapsedTimer>
+#include <QGraphicsObject>
+#include <QPainterPath>
+#include <QTimer>
+
+#include <vector>
+
+namespace stackscope::ui {
+
+struct RestingToken {
+    Stage stage;
+    QColor color;
+};
+
+class TokenLayer : public QGraphicsObject {
+    Q_OBJECT
+public:
+    enum class Motion { Move, Fall, Vanish };
+
+    explicit TokenLayer(QGraphicsItem* parent = nullptr);
+
+    void setResting(std::vector<RestingToken> tokens);
+    // A token travelling along `path`; Fall drops it with gravity, Vanish shrinks it at the end.
+    void addMotion(const QPainterPath& path, const QColor& color, Motion motion);
+    void clearMotion();
+    void setDuration(int milliseconds) { m_durationMs = std::max(1, milliseconds); }
+    bool animating() const { return !m_moving.empty(); }
+
+    QRectF boundingRect() const override;
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+private:
+    void tick();
+
+    struct Moving {
+        QPainterPath path;
+        QColor color;
+        Motion motion;
+        qint64 start;
+    };
+    std::vector<RestingToken> m_resting;
+    std::vector<Moving> m_moving;
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    int m_durationMs = 450;
+};
+
+} // namespace stackscope::ui
