@@ -84,7 +84,9 @@ struct Socket {
 
 enum class NfHook : std::uint8_t { PreRouting, LocalIn, Forward, LocalOut, PostRouting };
 
+// inet_getpeer starts a peer with rate_last 60 s in the past, so its buckets start full.
 struct InetPeer {
+    bool initialised = false;
     std::int64_t rateTokens = 0; // jiffies
     std::int64_t rateLast = 0;
     std::int64_t errorTokens = 0; // ip_error's own bucket
@@ -211,7 +213,14 @@ public:
     std::int64_t sysctl(std::string_view key) const { return m_config.sysctls.get(key); }
     std::int64_t devConf(int ifindex, std::string_view name) const;
     bool devForwarding(int ifindex) const { return devConf(ifindex, "forwarding") != 0; }
-    InetPeer& peer(wire::Ipv4Address a) { return m_peers[a.value]; }
+    InetPeer& peer(wire::Ipv4Address a) {
+        InetPeer& p = m_peers[a.value];
+        if (!p.initialised) {
+            p.initialised = true;
+            p.rateLast = p.errorLast = p.redirectLast = jiffies() - 60 * kHz;
+        }
+        return p;
+    }
 
 private:
     void injectNextInputIfDue();

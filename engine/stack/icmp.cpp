@@ -158,7 +158,6 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
             InetPeer& p = peer(iph.src());
             const std::int64_t timeout = sysctl("net.ipv4.icmp_ratelimit") * kHz / 1000;
             const std::int64_t now = jiffies();
-            if (!p.rateLast && !p.rateTokens) p.rateLast = now - 60 * kHz;
             std::int64_t token = p.rateTokens + now - p.rateLast;
             p.rateLast = now;
             token = std::min<std::int64_t>(token, 6 * timeout);

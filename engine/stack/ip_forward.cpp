@@ -42,7 +42,6 @@ void Host::ip_forward(Skb skb) {
         const std::int64_t now = jiffies();
         constexpr std::int64_t kSilence = (kHz / 50) << 10, kLoad = kHz / 50;
         constexpr std::uint32_t kNumber = 9;
-        if (!p.redirectLast && !p.redirects) p.redirectLast = now - 60 * kHz;
         if (now > p.redirectLast + kSilence) p.redirects = 0;
         if (p.redirects < kNumber &&
             (p.redirects == 0 || now > p.redirectLast + (kLoad << p.redirects))) {
@@ -107,7 +106,6 @@ void Host::ip_error(Skb skb) {
     // ip_error's own token bucket per source: burst 5 s worth, cost 1 s.
     InetPeer& p = peer(ip.src());
     const std::int64_t now = jiffies();
-    if (!p.errorLast && !p.errorTokens) p.errorLast = now - 60 * kHz;
     p.errorTokens = std::min<std::int64_t>(p.errorTokens + now - p.errorLast, 5 * kHz);
     p.errorLast = now;
     bool send = false;

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Per-stage and per-drop-reason behaviour of the IPv4 stack model: each row
+// sends frames into a host and checks the counters Linux would show.
+#include "frames.h"
+
+#include "sim/simulator.h"
+#include "stack/skb.h"
+#include "wire/ipv4.h"
+
+#include <catch2/catch.hpp>
+#include <map>
+
+using namespace stackscope;
+using namespace stackscope::test;
+
+namespace {
+
+struct Recorder : TraceObserver, TxObserver {
+    std::map<DropReason, int> drops;
+    std::vector<TxFrame> tx;
+    void onTrace(const TraceEvent& e) override {
+        if (e.verdict == Verdict::Dropped) ++drops[e.reason];
+    }
+    void onTransmit(const TxFrame& f) override { tx.push_back(f); }
+};
+
+struct Run {
+    Simulator sim;
+    Recorder rec;
+    Run(const HostConfig& h, std::vector<InputFrame> frames, Nanos settle = 2 * kSecond) : sim(h, 1) {
+        sim.addTraceObserver(&rec);
+        sim.addTxObserver(&rec);
+        sim.setInput(std::make_shared<const std::vector<InputFrame>>(std::move(frames)));
+        sim.run(settle);
+    }
+    std::uint64_t mib(Mib m) const { return sim.counters().get(m); }
+};
+
+} // namespace
+
+TEST_CASE("skb truesize follows the small-head cache and kmalloc buckets") {
+    using stack::skbTruesizeForHead;
+    CHECK(skbTruesizeForHead(59) == 960);        // empty UDP datagram
+    CHECK(skbTruesizeForHead(325 + 59) == 960);  // largest payload in the small-head cache
+    CHECK(skbTruesizeForHead(326 + 59) == 1280);
+    CHECK(skbTruesizeForHead(1472 + 59) == 2304);
+    CHECK(stack::kSockMinRcvbuf == 2304);
+}
+
+TEST_CASE("ip_rcv_core header checks count and drop as Linux does") {
+    struct Row {
+        const char* name;
+        UdpSpec spec;
+        Mib counter;
+        DropReason reason;
+    };
+    const Row rows[] = {
+        {"bad header checksum", {.badIpChecksum = true}, Mib::IpExtInCsumErrors, DropReason::IP_CSUM},
+        {"version 6 in an IPv4 frame", {.version = 6}, Mib::IpInHdrErrors, DropReason::IP_INHDR},
+        {"ihl below 5", {.ihl = 4}, Mib::IpInHdrErrors, DropReason::IP_INHDR},
+        {"tot_len past the frame", {.totalLengthDelta = 40}, Mib::IpExtInTruncatedPkts, DropReason::PKT_TOO_SMALL},
+    };
+    for (const auto& row : rows) {
+        SECTION(row.name) {
+            Run r(serverConfig(), {at(0, udpFrame(row.spec))});
+            CHECK(r.mib(Mib::IpInReceives) == 1);
+            CHECK(r.mib(row.counter) == 1);
+            CHECK(r.rec.drops[row.reason] == 1);
+            CHECK(r.mib(Mib::IpInDelivers) == 0);
+        }
+    }
+    SECTION("a bad checksum is also a header error") {
+        Run r(serverConfig(), {at(0, udpFrame({.badIpChecksum = true}))});
+        CHECK(r.mib(Mib::IpInHdrErrors) == 1);
+    }
+}
+
+TEST_CASE("UDP to a closed port: UdpNoPorts and one ICMP port unreachable") {
+    Run r(serverConfig(), {at(0, udpFrame({.dport = 9}))});
+    CHECK(r.mib(Mib::IpInDelivers) == 1);
+    CHECK(r.mib(Mib::UdpNoPorts) == 1);
+    CHECK(r.mib(Mib::IcmpOutDestUnreachs) == 1);
+    CHECK(r.sim.counters().icmpMsgOut(3) == 1);
+    CHECK(r.mib(Mib::IcmpOutMsgs) == 1);
+    CHECK(r.mib(Mib::IpOutRequests) == 1);
+    CHECK(r.rec.drops[DropReason::NO_SOCKET] == 1);
+    REQUIRE(r.rec.tx.size() == 1);
+    const auto& f = r.rec.tx[0].bytes;
+    auto ip = *wire::Ipv4Packet::view(std::span<const std::uint8_t>(f).subspan(14));
+    CHECK(ip.check() == std::nullopt);
+    CHECK(ip.src() == *Ipv4Address::parse("10.0.0.2"));
+    CHECK(ip.dst() == *Ipv4Address::parse("10.0.0.7"));
+    CHECK(ip.tos() == 0xc0);
+    CHECK(f[34] == 3);
+    CHECK(f[35] == 3);
+}
+
+TEST_CASE("port unreachable is rate limited per destination: 6 back to back") {
+    std::vector<InputFrame> frames;
+    for (int i = 0; i < 10; ++i) frames.push_back(at(i * kMicrosecond, udpFrame({.dport = 9})));
+    Run r(serverConfig(), std::move(frames));
+    CHECK(r.mib(Mib::UdpNoPorts) == 10);
+    CHECK(r.mib(Mib::IcmpOutDestUnreachs) == 6);
+    CHECK(r.mib(Mib::IcmpOutRateLimitHost) == 4);
+}
+
+TEST_CASE("a socket that never reads accepts floor(rcvbuf / truesize) + 1 datagrams") {
+    HostConfig h = serverConfig(LinkKind::Veth);
+    SocketConfig s;
+    s.port = 53;
+    s.read = SocketConfig::ReadMode::None;
+    h.sockets.push_back(s);
+    std::vector<InputFrame> frames;
+    for (int i = 0; i < 300; ++i) frames.push_back(at(i * kMicrosecond, udpFrame({.payload = 100})));
+    Run r(h, std::move(frames));
+    // veth: the sender's skb (frame + 16 bytes of headroom) is small: truesize 960.
+    CHECK(r.mib(Mib::UdpRcvbufErrors) == 300 - 222);
+    CHECK(r.mib(Mib::UdpInErrors) == 300 - 222);
+    CHECK(r.mib(Mib::UdpInDatagrams) == 0);
+    CHECK(r.sim.sockets().at(0).queued == 222);
+    CHECK(r.rec.drops[DropReason::SOCKET_RCVBUFF] == 78);
+}
+
+TEST_CASE("SO_RCVBUF is doubled and bounded below by SOCK_MIN_RCVBUF") {
+    HostConfig h = serverConfig();
+    SocketConfig s;
+    s.port = 53;
+    s.rcvbuf = 100;
+    h.sockets.push_back(s);
+    s.port = 54;
+    s.rcvbuf = 4096;
+    h.sockets.push_back(s);
+    Simulator sim(h);
+    CHECK(sim.sockets()[0].rcvbuf == 2304);
+    CHECK(sim.sockets()[1].rcvbuf == 8192);
+}
+
+TEST_CASE("a reading socket counts UdpInDatagrams; a bad UDP checksum shows at read time") {
+    HostConfig h = serverConfig();
+    SocketConfig s;
+    s.port = 53;
+    h.sockets.push_back(s);
+    Run r(h, {at(0, udpFrame({})), at(kMillisecond, udpFrame({.badUdpChecksum = true}))});
+    CHECK(r.mib(Mib::UdpInDatagrams) == 1);
+    CHECK(r.mib(Mib::UdpInCsumErrors) == 1);
+    CHECK(r.mib(Mib::UdpInErrors) == 1);
+}
+
+TEST_CASE("echo requests are answered; broadcasts are ignored by default") {
+    Run r(serverConfig(), {at(0, icmpEchoFrame("10.0.0.7", "10.0.0.2")),
+                           at(kMillisecond, icmpEchoFrame("10.0.0.7", "10.0.0.255", MacAddress::broadcast()))});
+    CHECK(r.mib(Mib::IcmpInMsgs) == 2);
+    CHECK(r.mib(Mib::IcmpInEchos) == 2);
+    CHECK(r.mib(Mib::IcmpOutEchoReps) == 1);
+    CHECK(r.mib(Mib::IcmpInErrors) == 1);
+    CHECK(r.mib(Mib::IpExtInBcastPkts) == 1);
+    CHECK(r.rec.drops[DropReason::INVALID_PROTO] == 1);
+    REQUIRE(r.rec.tx.size() == 1);
+    CHECK(r.rec.tx[0].bytes[34] == 0); // echo reply
+}
+
+TEST_CASE("forwarding off: a packet for another address is an InAddrError") {
+    Run r(serverConfig(), {at(0, udpFrame({.dst = "192.168.9.9"}))});
+    CHECK(r.mib(Mib::IpInAddrErrors) == 1);
+    CHECK(r.rec.drops[DropReason::IP_INADDRERRORS] == 1);
+    CHECK(r.rec.tx.empty());
+}
+
+TEST_CASE("forwarding on: TTL 1 expires with time exceeded, TTL 9 is forwarded with TTL 8 and a redirect") {
+    HostConfig h = serverConfig();
+    REQUIRE_FALSE(h.sysctls.set("net.ipv4.ip_forward", "1").has_value());
+    Run r(h, {at(0, udpFrame({.dst = "192.168.9.9", .ttl = 1})),
+              at(kMillisecond, udpFrame({.dst = "192.168.9.9", .ttl = 9}))});
+    CHECK(r.mib(Mib::IpInHdrErrors) == 1);
+    CHECK(r.mib(Mib::IcmpOutTimeExcds) == 1);
+    CHECK(r.mib(Mib::IpForwDatagrams) == 1);
+    // It leaves by the interface it came in on from an on-link sender: ICMP redirect too.
+    CHECK(r.mib(Mib::IcmpOutRedirects) == 1);
+    CHECK(r.mib(Mib::IpOutTransmits) == 3); // time exceeded, redirect, the forwarded packet
+    CHECK(r.mib(Mib::IpOutRequests) == 2);  // only the locally generated ICMP
+    REQUIRE(r.rec.tx.size() == 3);
+    auto fwd = *wire::Ipv4Packet::view(std::span<const std::uint8_t>(r.rec.tx[2].bytes).subspan(14));
+    CHECK(fwd.ttl() == 8);
+    CHECK(fwd.verifyChecksum());
+}
+
+TEST_CASE("martians and layer-2 filtering") {
+    SECTION("a frame for another MAC never reaches the kernel of a NIC") {
+        Run r(serverConfig(), {at(0, udpFrame({.dstMac = MacAddress{{2, 9, 9, 9, 9, 9}}}))});
+        CHECK(r.mib(Mib::IpInReceives) == 0);
+        CHECK(r.sim.counters().link(2, LinkStat::rx_packets) == 0);
+    }
+    SECTION("on a veth it does, and ip_rcv drops it as OTHERHOST") {
+        Run r(serverConfig(LinkKind::Veth), {at(0, udpFrame({.dstMac = MacAddress{{2, 9, 9, 9, 9, 9}}}))});
+        CHECK(r.mib(Mib::IpInReceives) == 0);
+        CHECK(r.sim.counters().link(2, LinkStat::rx_otherhost_dropped) == 1);
+        CHECK(r.rec.drops[DropReason::OTHERHOST] == 1);
+    }
+    SECTION("our own address as source is a martian") {
+        Run r(serverConfig(), {at(0, udpFrame({.src = "10.0.0.2"}))});
+        CHECK(r.rec.drops[DropReason::IP_LOCAL_SOURCE] == 1);
+    }
+    SECTION("rp_filter strict drops a source routed elsewhere") {
+        HostConfig h = serverConfig();
+        auto& eth1 = h.ensureInterface("eth1");
+        eth1.up = true;
+        eth1.addresses.push_back({*Ipv4Address::parse("172.16.0.1"), 24, std::nullopt, "eth1", {}});
+        REQUIRE_FALSE(h.sysctls.set("net.ipv4.conf.all.rp_filter", "1").has_value());
+        Run r(h, {at(0, udpFrame({.src = "172.16.0.9"}))});
+        CHECK(r.rec.drops[DropReason::IP_RPFILTER] == 1);
+        CHECK(r.mib(Mib::TcpExtIPReversePathFilter) == 1);
+    }
+}
+
+TEST_CASE("ARP requests for our address are answered and teach us the sender") {
+    HostConfig h = serverConfig();
+    h.neighbours.clear();
+    Run r(h, {at(0, arpRequestFrame("10.0.0.1", "10.0.0.2")), at(kMillisecond, arpRequestFrame("10.0.0.1", "10.0.0.3"))});
+    REQUIRE(r.rec.tx.size() == 1);
+    CHECK(wire::loadBe16(&r.rec.tx[0].bytes[20]) == 2); // ARP reply
+    auto n = r.sim.neighbours();
+    REQUIRE(n.size() == 1);
+    CHECK(n[0].address == "10.0.0.1");
+    CHECK(n[0].state == "STALE");
+}
+
+TEST_CASE("unresolved next hop: ARP probes, then NEIGH_FAILED") {
+    HostConfig h = serverConfig();
+    h.neighbours.clear();
+    SendConfig s;
+    s.destination = *Ipv4Address::parse("10.0.0.50");
+    s.destinationPort = 9;
+    s.payloadSize = 20;
+    h.sends.push_back(s);
+    Run r(h, {}, 10 * kSecond);
+    int arpRequests = 0;
+    for (const auto& f : r.rec.tx)
+        if (wire::loadBe16(&f.bytes[12]) == 0x0806) ++arpRequests;
+    CHECK(arpRequests == 3);
+    CHECK(r.rec.drops[DropReason::NEIGH_FAILED] == 1);
+    CHECK(r.mib(Mib::UdpOutDatagrams) == 1);
+}
+
+TEST_CASE("a full pfifo drops with QDISC_DROP and counts in tc -s") {
+    HostConfig h = serverConfig();
+    QdiscConfig q;
+    q.kind = QdiscKind::Pfifo;
+    q.limit = 2;
+    h.findInterface("eth0")->qdisc = q;
+    h.findInterface("eth0")->txRing = 1;
+    SendConfig s;
+    s.destination = *Ipv4Address::parse("10.0.0.7");
+    s.destinationPort = 9;
+    s.count = 10;
+    s.interval = 0;
+    h.sends.push_back(s);
+    Run r(h, {});
+    const auto& stats = r.sim.counters().qdiscs().at(2);
+    CHECK(stats.dropped == 7);
+    CHECK(stats.sentPackets == 3);
+    CHECK(r.rec.drops[DropReason::QDISC_DROP] == 7);
+}
+
+TEST_CASE("the same input gives the same trace") {
+    auto run = [] {
+        struct Lines : TraceObserver {
+            std::string all;
+            void onTrace(const TraceEvent& e) override { all += formatTraceLine(e, "") + "\n"; }
+        } lines;
+        Simulator sim(serverConfig());
+        sim.addTraceObserver(&lines);
+        std::vector<InputFrame> f;
+        for (int i = 0; i < 20; ++i) f.push_back(at(i * kMicrosecond, udpFrame({.dport = std::uint16_t(i)})));
+        sim.setInput(std::make_shared<const std::vector<InputFrame>>(f));
+        sim.run(kSecond);
+        return lines.all;
+    };
+    const auto a = run(), b = run();
+    CHECK(a == b);
+    CHECK(a.size() > 1000);
+}
