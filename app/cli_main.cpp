@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/cli.h"
 
-int main(int argc, char** argv) { return stackscope::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+    return stackscope::cli::main(argc, argv);
+}

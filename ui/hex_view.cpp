@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/hex_view.h"
 
+#include <QEvent>
 #include <QPainter>
 #include <QScrollBar>
 

@@ -15,6 +15,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -61,9 +62,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         const int row = m_packets->rowOf(e->packet);
         if (row < 0) return;
         // Follow the cursor without re-triggering the jump the selection causes.
-        const QSignalBlocker block(m_packetTable->selectionModel());
+        m_followingCursor = true;
         m_packetTable->selectRow(row);
         m_packetTable->scrollTo(m_packets->index(row, 0));
+        m_followingCursor = false;
     });
     connect(m_session, &Session::loaded, this, &MainWindow::updateTitle);
 
@@ -71,10 +73,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     resize(1500, 950);
     restoreLayout();
     updateTitle();
-}
-
-MainWindow::~MainWindow() {
-    if (m_loading) m_loading->cancel.store(true);
 }
 
 QDockWidget* MainWindow::addDock(QWidget* widget, const QString& title, const QString& objectName,
@@ -129,7 +127,9 @@ void MainWindow::createDocks() {
         filterCount->setText(m_packets->filter().isEmpty() ? QString() : tr("%1 match").arg(n));
     });
     connect(m_packetTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex& index) { jumpToPacketRow(index.row()); });
+            [this](const QModelIndex& index) {
+                if (!m_followingCursor) jumpToPacketRow(index.row());
+            });
     QDockWidget* packetsDock = addDock(packetsPane, tr("Packets"), QStringLiteral("packetsDock"), Qt::BottomDockWidgetArea);
 
     m_dropTable = new QTableView(this);
@@ -152,16 +152,14 @@ void MainWindow::createDocks() {
     splitDockWidget(m_narrationDock, inspectorDock, Qt::Vertical);
     tabifyDockWidget(inspectorDock, countersDock);
     inspectorDock->raise();
-    resizeDocks({m_narrationDock}, {420}, Qt::Horizontal);
-    resizeDocks({packetsDock}, {230}, Qt::Vertical);
+    resizeDocks({m_narrationDock}, {380}, Qt::Horizontal);
+    resizeDocks({m_narrationDock, inspectorDock}, {420, 330}, Qt::Vertical);
+    resizeDocks({packetsDock}, {200}, Qt::Vertical);
 }
 
 void MainWindow::createActions() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(tr("&Open…"), this, [this] {
-        extern QStringList askOpenFiles(QWidget*);
-        openFiles(askOpenFiles(this));
-    });
+    QAction* open = file->addAction(tr("&Open…"), this, &MainWindow::openDialog);
     open->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(tr("Open &recent"));
     rebuildRecentMenu();
@@ -185,6 +183,11 @@ void MainWindow::createActions() {
     m_presentationAction->setCheckable(true);
     m_presentationAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
     connect(m_presentationAction, &QAction::toggled, this, &MainWindow::setPresentationMode);
+    // The menu bar is hidden in presentation mode, so Escape is the way out.
+    auto* leave = new QAction(tr("Leave presentation mode"), this);
+    leave->setShortcut(QKeySequence(Qt::Key_Escape));
+    connect(leave, &QAction::triggered, this, [this] { setPresentationMode(false); });
+    addAction(leave);
     view->addSeparator();
     for (QDockWidget* dock : m_docks) view->addAction(dock->toggleViewAction());
     view->addAction(m_transport->toggleViewAction());
@@ -285,7 +288,7 @@ void MainWindow::showShortcuts() {
         "<tr><td>drag</td><td>pan the diagram</td></tr>"
         "<tr><td>right-click a box</td><td>toggle a breakpoint on that stage</td></tr>"
         "<tr><td>click a box</td><td>explain that stage in the narration</td></tr>"
-        "<tr><td><b>Ctrl+Shift+P</b></td><td>presentation mode (large, docks hidden)</td></tr>"
+        "<tr><td><b>Ctrl+Shift+P</b></td><td>presentation mode (large, docks hidden); <b>Esc</b> leaves it</td></tr>"
         "<tr><td><b>Ctrl+O</b></td><td>open a scenario or capture</td></tr>"
         "<tr><td><b>Ctrl+E</b></td><td>export the diagram as SVG or PNG</td></tr>");
     QMessageBox box(this);

@@ -76,6 +76,7 @@ protected:
 private:
     struct LoadJob;
 
+    void openDialog();
     void createActions();
     void createDocks();
     QDockWidget* addDock(QWidget* widget, const QString& title, const QString& objectName,
@@ -110,6 +111,7 @@ private:
     QAction* m_presentationAction = nullptr;
 
     bool m_interactive = true;
+    bool m_followingCursor = false;
     QStringList m_lastErrors;
     std::shared_ptr<LoadJob> m_loading;
     QProgressDialog* m_progress = nullptr;

@@ -28,9 +28,9 @@ struct HookGroup {
 
 namespace layout {
 inline constexpr qreal kColumnPitch = 240;
-inline constexpr qreal kRowPitch = 88;
+inline constexpr qreal kRowPitch = 92;
 inline constexpr qreal kBoxWidth = 208;
-inline constexpr qreal kBoxHeight = 66;
+inline constexpr qreal kBoxHeight = 76;
 } // namespace layout
 
 QRectF stageRect(Stage stage);             // scene coordinates

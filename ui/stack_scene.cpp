@@ -9,6 +9,7 @@
 #include <QEvent>
 #include <QGraphicsItem>
 #include <QPainter>
+#include <QPalette>
 
 namespace stackscope::ui {
 namespace {
@@ -42,13 +43,13 @@ public:
         p->setRenderHint(QPainter::Antialiasing);
 
         QFont caption = p->font();
-        caption.setPixelSize(15);
+        caption.setPixelSize(14);
         caption.setBold(true);
         caption.setLetterSpacing(QFont::AbsoluteSpacing, 1.5);
         for (const HookGroup& g : hookGroups()) {
             QRectF r;
             for (Stage s : g.stages) r |= stageRect(s);
-            r.adjust(-9, -19, 9, 9);
+            r.adjust(-9, -17, 9, 9);
             QColor frame = text;
             frame.setAlphaF(0.35);
             p->setPen(QPen(frame, 1.5, Qt::DashLine));
@@ -58,7 +59,7 @@ public:
             p->drawRoundedRect(r, 12, 12);
             p->setFont(caption);
             p->setPen(text);
-            p->drawText(QRectF(r.left() + 10, r.top(), r.width() - 20, 19), Qt::AlignLeft | Qt::AlignVCenter,
+            p->drawText(QRectF(r.left() + 10, r.top(), r.width() - 20, 17), Qt::AlignLeft | Qt::AlignVCenter,
                         g.caption);
         }
 
@@ -163,7 +164,8 @@ QColor StackScene::flowColor(PacketId packet) {
             h = (b[12] << 8) | b[13];
         }
     }
-    const QColor c = QColor::fromHsv(int((h >> 8) % 360), 190, 235);
+    // Hues near red are kept for drops and breakpoints.
+    const QColor c = QColor::fromHsv(30 + int((h >> 8) % 300), 190, 235);
     if (m_colors.size() > 100000) m_colors.clear();
     m_colors.insert(packet, c);
     return c;
@@ -213,16 +215,21 @@ void StackScene::updateResting(const CursorMove& move) {
             if (!s || s->lastSeq >= events.size()) continue;
             const Stage stage = events[s->lastSeq].stage;
             ++depth[std::size_t(stage)];
-            if (resting.size() < kMaxResting) resting.push_back({stage, flowColor(p)});
+            if (resting.size() < kMaxResting)
+                resting.push_back({stage, flowColor(p), move.animate && s->lastSeq >= move.from});
         }
     }
     for (std::size_t i = 0; i < m_boxes.size(); ++i) m_boxes[i]->setQueueDepth(depth[i]);
-    (void)move;
     m_tokens->setResting(std::move(resting));
 }
 
 void StackScene::animate(const CursorMove& move) {
     const auto& events = m_session->stepper()->events();
+    // Hops play one after another, in trace order, within about a second (or a run tick).
+    const std::uint64_t hops = std::min<std::uint64_t>(move.to - move.from, kMaxMotions);
+    const int interval = m_session->speed() > 0 ? 1000 / m_session->speed() : 16;
+    const int budget = m_session->running() ? std::max(16, interval) : 1200;
+    const int duration = std::clamp(budget / int(std::max<std::uint64_t>(1, hops)), 16, 450);
     std::size_t motions = 0;
     for (std::uint64_t i = move.from; i < move.to && motions < kMaxMotions; ++i) {
         const TraceEvent& e = events[i];
@@ -256,7 +263,7 @@ void StackScene::animate(const CursorMove& move) {
         } else if (isTerminal(e.verdict)) {
             motion = TokenLayer::Motion::Vanish;
         }
-        m_tokens->addMotion(path, flowColor(e.packet), motion);
+        m_tokens->addMotion(path, flowColor(e.packet), motion, int(motions) * duration, duration);
         ++motions;
     }
 }
@@ -270,8 +277,6 @@ void StackScene::onCursorMoved(const CursorMove& move) {
     if (const TraceEvent* cur = m_session->current()) box(cur->stage)->setCurrent(true);
     updateBins();
     if (!move.animate) m_tokens->clearMotion();
-    const int interval = m_session->speed() > 0 ? 1000 / m_session->speed() : 0;
-    m_tokens->setDuration(m_session->running() ? std::clamp(interval, 60, 450) : 450);
     if (move.animate && m_session->stepper()) animate(move);
     updateResting(move);
 }

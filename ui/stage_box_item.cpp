@@ -8,7 +8,9 @@
 #include <QGraphicsSceneContextMenuEvent>
 #include <QGraphicsSceneMouseEvent>
 #include <QMenu>
+#include <QFontMetricsF>
 #include <QPainter>
+#include <QPalette>
 #include <QStyleOptionGraphicsItem>
 
 namespace stackscope::ui {
@@ -78,7 +80,7 @@ void StageBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opti
     // Far zoomed out only the label is legible; skip the rest.
     const qreal lod = option->levelOfDetailFromTransform(painter->worldTransform());
     QFont labelFont = painter->font();
-    labelFont.setPixelSize(21);
+    labelFont.setPixelSize(22);
     labelFont.setBold(true);
     painter->setFont(labelFont);
     painter->setPen(text);
@@ -87,28 +89,38 @@ void StageBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opti
         painter->drawText(inner, Qt::AlignCenter | Qt::TextWordWrap, toQString(stageLabel(m_stage)));
         return;
     }
-    painter->drawText(QRectF(inner.left(), inner.top(), inner.width(), 27), Qt::AlignLeft | Qt::AlignVCenter,
-                      painter->fontMetrics().elidedText(toQString(stageLabel(m_stage)), Qt::ElideRight,
-                                                        int(inner.width())));
+    // Long labels shrink to fit rather than lose their end; a projector needs the whole word.
+    const QString label = toQString(stageLabel(m_stage));
+    while (labelFont.pixelSize() > 14 && QFontMetricsF(labelFont).horizontalAdvance(label) > inner.width()) {
+        labelFont.setPixelSize(labelFont.pixelSize() - 1);
+        painter->setFont(labelFont);
+    }
+    painter->drawText(QRectF(inner.left(), inner.top(), inner.width(), 28), Qt::AlignLeft | Qt::AlignVCenter,
+                      painter->fontMetrics().elidedText(label, Qt::ElideRight, int(inner.width())));
+    labelFont.setPixelSize(22);
     QFont fnFont(QStringLiteral("monospace"));
     fnFont.setStyleHint(QFont::TypeWriter);
-    fnFont.setPixelSize(13);
+    fnFont.setPixelSize(15);
     painter->setFont(fnFont);
     QColor dim = text;
     dim.setAlphaF(0.75);
     painter->setPen(dim);
-    painter->drawText(QRectF(inner.left(), inner.top() + 26, inner.width(), 16),
+    const QString function = toQString(stageKernelFunction(m_stage));
+    while (fnFont.pixelSize() > 11 && QFontMetricsF(fnFont).horizontalAdvance(function) > inner.width()) {
+        fnFont.setPixelSize(fnFont.pixelSize() - 1);
+        painter->setFont(fnFont);
+    }
+    painter->drawText(QRectF(inner.left(), inner.top() + 27, inner.width(), 18),
                       Qt::AlignLeft | Qt::AlignVCenter,
-                      painter->fontMetrics().elidedText(toQString(stageKernelFunction(m_stage)),
-                                                        Qt::ElideRight, int(inner.width())));
+                      painter->fontMetrics().elidedText(function, Qt::ElideRight, int(inner.width())));
 
     QFont countFont = labelFont;
-    countFont.setPixelSize(15);
+    countFont.setPixelSize(17);
     painter->setFont(countFont);
-    const QRectF countRect(inner.left(), inner.bottom() - 18, inner.width(), 18);
+    const QRectF countRect(inner.left(), inner.bottom() - 20, inner.width(), 20);
     painter->setPen(text);
     QString counts = QStringLiteral("✔ %1").arg(m_passed);
-    if (m_queued > 0) counts += QStringLiteral("   ⧗ %1").arg(m_queued);
+    if (m_queued > 0) counts += QStringLiteral("   waiting %1").arg(m_queued);
     painter->drawText(countRect, Qt::AlignLeft | Qt::AlignVCenter, counts);
     if (m_dropped > 0) {
         painter->setPen(dark ? QColor(0xff, 0x7a, 0x6e) : QColor(0xc0, 0x1c, 0x1c));

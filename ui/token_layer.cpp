@@ -6,6 +6,7 @@
 #include <QEasingCurve>
 #include <QGraphicsScene>
 #include <QPainter>
+#include <QPalette>
 
 #include <map>
 
@@ -27,11 +28,14 @@ TokenLayer::TokenLayer(QGraphicsItem* parent) : QGraphicsObject(parent) {
 
 void TokenLayer::setResting(std::vector<RestingToken> tokens) {
     m_resting = std::move(tokens);
+    m_arrivalAt = m_clock.elapsed();
+    for (const Moving& m : m_moving) m_arrivalAt = std::max(m_arrivalAt, m.start + m.duration);
     update();
 }
 
-void TokenLayer::addMotion(const QPainterPath& path, const QColor& color, Motion motion) {
-    m_moving.push_back({path, color, motion, m_clock.elapsed()});
+void TokenLayer::addMotion(const QPainterPath& path, const QColor& color, Motion motion, int delayMs,
+                           int durationMs) {
+    m_moving.push_back({path, color, motion, m_clock.elapsed() + delayMs, std::max(1, durationMs)});
     if (!m_timer.isActive()) m_timer.start();
 }
 
@@ -43,8 +47,8 @@ void TokenLayer::clearMotion() {
 
 void TokenLayer::tick() {
     const qint64 now = m_clock.elapsed();
-    std::erase_if(m_moving, [&](const Moving& m) { return now - m.start > m_durationMs; });
-    if (m_moving.empty()) m_timer.stop();
+    std::erase_if(m_moving, [&](const Moving& m) { return now - m.start > m.duration; });
+    if (m_moving.empty() && now >= m_arrivalAt) m_timer.stop();
     update();
 }
 
@@ -56,7 +60,9 @@ void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidg
     painter->setRenderHint(QPainter::Antialiasing);
 
     std::map<Stage, int> perStage;
+    const bool landed = m_clock.elapsed() >= m_arrivalAt;
     for (const RestingToken& t : m_resting) {
+        if (t.arriving && !landed) continue;
         const int n = perStage[t.stage]++;
         const QRectF r = stageRect(t.stage);
         if (n > kMaxRestingShown) continue;
@@ -73,7 +79,8 @@ void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidg
 
     const qint64 now = m_clock.elapsed();
     for (const Moving& m : m_moving) {
-        const qreal t = std::clamp(qreal(now - m.start) / m_durationMs, 0.0, 1.0);
+        if (now < m.start) continue; // waits for the previous hop of its packet
+        const qreal t = std::clamp(qreal(now - m.start) / m.duration, 0.0, 1.0);
         qreal along = QEasingCurve(QEasingCurve::InOutQuad).valueForProgress(t);
         qreal radius = kMoveRadius;
         QColor color = m.color;

@@ -19,6 +19,7 @@ namespace stackscope::ui {
 struct RestingToken {
     Stage stage;
     QColor color;
+    bool arriving = false; // shown once the moving token that brings it has landed
 };
 
 class TokenLayer : public QGraphicsObject {
@@ -29,10 +30,10 @@ public:
     explicit TokenLayer(QGraphicsItem* parent = nullptr);
 
     void setResting(std::vector<RestingToken> tokens);
-    // A token travelling along `path`; Fall drops it with gravity, Vanish shrinks it at the end.
-    void addMotion(const QPainterPath& path, const QColor& color, Motion motion);
+    // A token travelling along `path`, starting after `delayMs` and taking `durationMs`;
+    // Fall drops it with gravity, Vanish shrinks it at the end.
+    void addMotion(const QPainterPath& path, const QColor& color, Motion motion, int delayMs, int durationMs);
     void clearMotion();
-    void setDuration(int milliseconds) { m_durationMs = std::max(1, milliseconds); }
     bool animating() const { return !m_moving.empty(); }
 
     QRectF boundingRect() const override;
@@ -46,12 +47,13 @@ private:
         QColor color;
         Motion motion;
         qint64 start;
+        int duration;
     };
     std::vector<RestingToken> m_resting;
     std::vector<Moving> m_moving;
     QTimer m_timer;
     QElapsedTimer m_clock;
-    int m_durationMs = 450;
+    qint64 m_arrivalAt = 0;
 };
 
 } // namespace stackscope::ui

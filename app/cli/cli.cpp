@@ -22,7 +22,8 @@ constexpr const char* kFooter = R"(Examples:
   stackscope-cli run web1.scn --rx eth0=incoming.pcap --trace - | grep DROP
 
 Exit status: 0 on success, 2 on bad arguments, scenario errors or unreadable
-captures, 1 when an output file could not be written.)";
+captures, 1 when an output file could not be written or a view is not
+available in this build.)";
 
 } // namespace
 
@@ -37,7 +38,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     RunOptions run;
     CLI::App* runCmd = app.add_subcommand(
         "run", "Run a scenario, optionally fed from captures, and report what the kernel counted.");
-    runCmd->add_option("SCENARIO", run.scenario, "Scenario file (the commands that set up the host).")
+    runCmd
+        ->add_option("SCENARIO", run.scenario, "Scenario file (the commands that set up the host).")
         ->required();
     runCmd
         ->add_option("--rx", run.rx,
@@ -85,7 +87,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     std::string checkScenario;
     CLI::App* checkCmd =
         app.add_subcommand("check", "Validate a scenario file: print every error with its line.");
-    checkCmd->add_option("SCENARIO", checkScenario, "Scenario file. Example: check web1.scn")->required();
+    checkCmd->add_option("SCENARIO", checkScenario, "Scenario file. Example: check web1.scn")
+        ->required();
 
     std::string dumpScenario;
     CLI::App* dumpCmd = app.add_subcommand(
@@ -106,6 +109,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     return kExitBadInput;
 }
 
-int main(int argc, char** argv) { return main(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+    return main(argc, argv, std::cout, std::cerr);
+}
 
 } // namespace stackscope::cli

@@ -7,7 +7,7 @@
 namespace stackscope::cli {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // an output file could not be written
+inline constexpr int kExitFailure = 1;  // an output could not be written or a view is unavailable
 inline constexpr int kExitBadInput = 2; // bad arguments, scenario or capture
 
 // Parses the command line and runs the subcommand; reports go to `out`, problems to `err`.

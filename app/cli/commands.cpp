@@ -25,21 +25,21 @@ namespace {
 
 // Writes one formatTraceLine per trace event.
 class TraceWriter final : public TraceObserver {
-public:
+  public:
     TraceWriter(std::ostream& out, const HostConfig& config) : m_out(out), m_config(config) {}
     void onTrace(const TraceEvent& event) override {
         const InterfaceConfig* i = m_config.interfaceByIndex(event.ifindex);
         m_out << formatTraceLine(event, i ? std::string_view(i->name) : std::string_view()) << '\n';
     }
 
-private:
+  private:
     std::ostream& m_out;
     const HostConfig& m_config;
 };
 
 // An output named on the command line: "-" is standard output, anything else a file.
 class Output {
-public:
+  public:
     bool open(const std::string& path, std::ostream& stdoutStream) {
         if (path == "-") {
             m_stream = &stdoutStream;
@@ -55,7 +55,7 @@ public:
         return bool(*m_stream);
     }
 
-private:
+  private:
     std::unique_ptr<std::ofstream> m_file;
     std::ostream* m_stream = nullptr;
 };
@@ -70,7 +70,8 @@ std::optional<IfacePath> splitIfacePath(std::string_view option, const std::stri
                                         const HostConfig& config, std::ostream& err) {
     const auto eq = value.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
-        err << fmt::format("{} {}: expected IFACE=FILE, e.g. {} eth0=capture.pcap\n", option, value, option);
+        err << fmt::format("{} {}: expected IFACE=FILE, e.g. {} eth0=capture.pcap\n", option, value,
+                           option);
         return std::nullopt;
     }
     IfacePath p{value.substr(0, eq), value.substr(eq + 1)};
@@ -85,14 +86,16 @@ std::optional<IfacePath> splitIfacePath(std::string_view option, const std::stri
 std::optional<HostConfig> loadScenario(const std::string& path, std::ostream& err) {
     scenario::ScenarioResult result = scenario::readScenarioFile(path);
     if (!result.ok()) {
-        for (const auto& d : result.errors) err << d.toString() << '\n';
+        for (const auto& d : result.errors)
+            err << d.toString() << '\n';
         return std::nullopt;
     }
     return std::move(result.config);
 }
 
 void printWarnings(const io::PcapReader& reader, std::ostream& err) {
-    for (const auto& w : reader.warnings()) err << "warning: " << w.toString() << '\n';
+    for (const auto& w : reader.warnings())
+        err << "warning: " << w.toString() << '\n';
     if (reader.warningCount() > reader.warnings().size())
         err << fmt::format("warning: {}: {} more frames skipped\n", reader.path(),
                            reader.warningCount() - reader.warnings().size());
@@ -103,7 +106,8 @@ void printWarnings(const io::PcapReader& reader, std::ostream& err) {
 int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
     const std::optional<Nanos> settle = parseDuration(o.settle);
     if (!settle) {
-        err << fmt::format("--settle {}: not a duration (examples: 2s, 150ms, 20us, 0)\n", o.settle);
+        err << fmt::format("--settle {}: not a duration (examples: 2s, 150ms, 20us, 0)\n",
+                           o.settle);
         return kExitBadInput;
     }
     const std::optional<HostConfig> config = loadScenario(o.scenario, err);
@@ -157,7 +161,8 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
     Simulator sim(*config, o.seed);
     if (!readers.empty()) sim.setInput(&input);
     // Drop totals come from the trace, so count them only when a report needs them.
-    const bool wantDrops = jsonOut || std::find(o.show.begin(), o.show.end(), "drops") != o.show.end();
+    const bool wantDrops =
+        jsonOut || std::find(o.show.begin(), o.show.end(), "drops") != o.show.end();
     report::DropCounter drops;
     if (wantDrops) sim.addTraceObserver(&drops);
     std::optional<TraceWriter> traceWriter;
@@ -165,7 +170,8 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
         traceWriter.emplace(traceOut->stream(), *config);
         sim.addTraceObserver(&*traceWriter);
     }
-    for (auto& w : writers) sim.addTxObserver(w.get());
+    for (auto& w : writers)
+        sim.addTxObserver(w.get());
 
     sim.run(*settle);
 
@@ -206,13 +212,19 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
     std::vector<std::string> views = o.show;
     if (views.empty() && !jsonOut) views.push_back("nstat");
     for (const auto& v : views) {
-        if (v == "nstat") out << report::nstatText(sim.counters());
-        else if (v == "softnet") out << report::softnetText(sim.counters());
-        else if (v == "links") out << report::linksText(sim);
-        else if (v == "qdisc") out << report::qdiscText(sim);
-        else if (v == "drops") out << report::dropsText(drops);
+        if (v == "nstat")
+            out << report::nstatText(sim.counters());
+        else if (v == "softnet")
+            out << report::softnetText(sim.counters());
+        else if (v == "links")
+            out << report::linksText(sim);
+        else if (v == "qdisc")
+            out << report::qdiscText(sim);
+        else if (v == "drops")
+            out << report::dropsText(drops);
         else if (v == "iptables") {
-            if (iptables) out << iptables->text;
+            if (iptables)
+                out << iptables->text;
             else {
                 err << "--show iptables: netfilter counters are not available in this build\n";
                 rc = std::max(rc, kExitFailure);

@@ -16,8 +16,9 @@ class Simulator;
 namespace stackscope::cli {
 
 struct IptablesReport {
-    std::string text;    // `iptables-save -c` of every table, counters included
-    nlohmann::json json; // {table: {chain: {policy, packets, bytes, rules: [{rule, packets, bytes}]}}}
+    std::string text; // `iptables-save -c` of every table, counters included
+    nlohmann::json
+        json; // {table: {chain: {policy, packets, bytes, rules: [{rule, packets, bytes}]}}}
 };
 
 // nullopt while the simulator exposes no netfilter ruleset to read counters from.

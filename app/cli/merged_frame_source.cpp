@@ -3,7 +3,9 @@
 
 namespace stackscope::cli {
 
-void MergedFrameSource::add(FrameSource* source) { m_inputs.push_back({source, std::nullopt, false}); }
+void MergedFrameSource::add(FrameSource* source) {
+    m_inputs.push_back({source, std::nullopt, false});
+}
 
 std::optional<InputFrame> MergedFrameSource::next() {
     Input* best = nullptr;

@@ -11,7 +11,7 @@
 namespace stackscope::cli {
 
 class MergedFrameSource final : public FrameSource {
-public:
+  public:
     // Sources are not owned and must outlive this one. Each must be in time order.
     void add(FrameSource* source);
 
@@ -19,7 +19,7 @@ public:
     // so the merge is deterministic.
     std::optional<InputFrame> next() override;
 
-private:
+  private:
     struct Input {
         FrameSource* source = nullptr;
         std::optional<InputFrame> head;

@@ -127,6 +127,7 @@ struct Rule {
     Target target;
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
+    std::uint64_t handle = 0; // nft rule handle, from the table's counter
 };
 
 struct Chain {
@@ -137,12 +138,16 @@ struct Chain {
     std::uint64_t packets = 0; // policy counters
     std::uint64_t bytes = 0;
     std::vector<Rule> rules;
+    // nft chain handle; 0 while a built-in chain exists only implicitly (iptables-nft
+    // creates it on first use).
+    std::uint64_t handle = 0;
 };
 
 struct Table {
     TableId id = TableId::Filter;
     bool present = false; // iptables-save prints a table only once something created it
     std::vector<Chain> chains; // built-ins first, then user chains sorted by name
+    std::uint64_t nextHandle = 1; // nft numbers chains and rules from one per-table counter
 };
 
 } // namespace stackscope::netfilter

@@ -1,391 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "netfilter/rule_parser.h"
 
+#include "netfilter/rule_values.h"
+
 #include <algorithm>
-#include <cctype>
 #include <charconv>
-#include <cstring>
 
 namespace stackscope::netfilter {
-
-namespace {
-
-struct ProtoName {
-    std::uint8_t number;
-    const char* name;
-};
-// /etc/protocols names iptables-save prints through getprotobynumber().
-constexpr ProtoName kProtocols[] = {
-    {1, "icmp"}, {2, "igmp"}, {4, "ipencap"}, {6, "tcp"}, {17, "udp"}, {41, "ipv6"},
-    {47, "gre"}, {50, "esp"}, {51, "ah"}, {58, "ipv6-icmp"}, {89, "ospf"}, {103, "pim"},
-    {112, "vrrp"}, {132, "sctp"}, {136, "udplite"},
-};
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-// strtoul(base 0) semantics for marks and masks: "0x1f", "017", "31".
-std::optional<std::uint32_t> parseU32(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    int base = 10;
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s.remove_prefix(2);
-    } else if (s.size() > 1 && s[0] == '0') {
-        base = 8;
-        s.remove_prefix(1);
-    }
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-    if (ec != std::errc{} || p != s.data() + s.size() || v > 0xffffffffull) return std::nullopt;
-    return std::uint32_t(v);
-}
-
-std::optional<std::uint32_t> parseDecimal(std::string_view s, std::uint32_t max) {
-    std::uint64_t v = 0;
-    if (s.empty()) return std::nullopt;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || p != s.data() + s.size() || v > max) return std::nullopt;
-    return std::uint32_t(v);
-}
-
-std::optional<std::uint16_t> parsePort(std::string_view s) {
-    static constexpr std::pair<const char*, std::uint16_t> kServices[] = {
-        {"ftp", 21}, {"ssh", 22}, {"telnet", 23}, {"smtp", 25}, {"domain", 53}, {"http", 80},
-        {"pop3", 110}, {"ntp", 123}, {"imap", 143}, {"snmp", 161}, {"https", 443}};
-    if (auto v = parseDecimal(s, 65535)) return std::uint16_t(*v);
-    for (auto& [name, port] : kServices)
-        if (s == name) return port;
-    return std::nullopt;
-}
-
-// "a", "a:b", ":b", "a:" as xtables_parse_port_range does.
-bool parsePortRange(std::string_view s, std::uint16_t& lo, std::uint16_t& hi, std::string& err) {
-    auto colon = s.find(':');
-    auto bad = [&](std::string_view what) {
-        err = "invalid port/service `" + std::string(what) + "' specified";
-        return false;
-    };
-    if (colon == std::string_view::npos) {
-        auto p = parsePort(s);
-        if (!p) return bad(s);
-        lo = hi = *p;
-        return true;
-    }
-    auto a = s.substr(0, colon), b = s.substr(colon + 1);
-    lo = 0;
-    hi = 0xffff;
-    if (!a.empty()) {
-        auto p = parsePort(a);
-        if (!p) return bad(a);
-        lo = *p;
-    }
-    if (!b.empty()) {
-        auto p = parsePort(b);
-        if (!p) return bad(b);
-        hi = *p;
-    }
-    if (lo > hi) std::swap(lo, hi);
-    return true;
-}
-
-bool parseAddressMask(std::string_view s, std::uint32_t& addr, std::uint32_t& mask, std::string& err) {
-    auto slash = s.find('/');
-    auto host = s.substr(0, slash);
-    auto a = wire::Ipv4Address::parse(host);
-    if (!a) {
-        err = "host/network `" + std::string(host) + "' not found";
-        return false;
-    }
-    mask = 0xffffffffu;
-    if (slash != std::string_view::npos) {
-        auto m = s.substr(slash + 1);
-        if (auto len = parseDecimal(m, 32)) {
-            mask = wire::prefixMask(int(*len));
-        } else if (auto dotted = wire::Ipv4Address::parse(m)) {
-            mask = dotted->value;
-        } else {
-            err = "invalid mask `" + std::string(m) + "' specified";
-            return false;
-        }
-    }
-    addr = a->value & mask;
-    return true;
-}
-
-bool parseIface(std::string_view s, std::array<char, 16>& name, std::uint8_t& len, bool& wildcard,
-                std::string& err) {
-    if (s.size() > 15) {
-        err = "interface name `" + std::string(s) + "' must be shorter than IFNAMSIZ (16)";
-        return false;
-    }
-    name = {};
-    std::memcpy(name.data(), s.data(), s.size());
-    wildcard = !s.empty() && s.back() == '+';
-    len = std::uint8_t(wildcard ? s.size() - 1 : s.size() + 1);
-    return true;
-}
-
-struct IcmpName {
-    const char* name;
-    std::uint8_t type, lo, hi;
-};
-constexpr IcmpName kIcmpNames[] = {
-    {"any", 0xff, 0, 0xff}, {"echo-reply", 0, 0, 0xff}, {"pong", 0, 0, 0xff},
-    {"destination-unreachable", 3, 0, 0xff}, {"network-unreachable", 3, 0, 0},
-    {"host-unreachable", 3, 1, 1}, {"protocol-unreachable", 3, 2, 2},
-    {"port-unreachable", 3, 3, 3}, {"fragmentation-needed", 3, 4, 4},
-    {"source-route-failed", 3, 5, 5}, {"network-unknown", 3, 6, 6}, {"host-unknown", 3, 7, 7},
-    {"network-prohibited", 3, 9, 9}, {"host-prohibited", 3, 10, 10},
-    {"TOS-network-unreachable", 3, 11, 11}, {"TOS-host-unreachable", 3, 12, 12},
-    {"communication-prohibited", 3, 13, 13}, {"host-precedence-violation", 3, 14, 14},
-    {"precedence-cutoff", 3, 15, 15}, {"source-quench", 4, 0, 0xff}, {"redirect", 5, 0, 0xff},
-    {"network-redirect", 5, 0, 0}, {"host-redirect", 5, 1, 1}, {"TOS-network-redirect", 5, 2, 2},
-    {"TOS-host-redirect", 5, 3, 3}, {"echo-request", 8, 0, 0xff}, {"ping", 8, 0, 0xff},
-    {"router-advertisement", 9, 0, 0xff}, {"router-solicitation", 10, 0, 0xff},
-    {"time-exceeded", 11, 0, 0xff}, {"ttl-exceeded", 11, 0, 0xff},
-    {"ttl-zero-during-transit", 11, 0, 0}, {"ttl-zero-during-reassembly", 11, 1, 1},
-    {"parameter-problem", 12, 0, 0xff}, {"ip-header-bad", 12, 0, 0},
-    {"required-option-missing", 12, 1, 1}, {"timestamp-request", 13, 0, 0xff},
-    {"timestamp-reply", 14, 0, 0xff}, {"address-mask-request", 17, 0, 0xff},
-    {"address-mask-reply", 18, 0, 0xff},
-};
-
-bool parseIcmpType(std::string_view s, Match& m, std::string& err) {
-    for (const auto& n : kIcmpNames) {
-        if (lower(n.name) == lower(s)) {
-            m.icmpType = n.type;
-            m.codeLo = n.lo;
-            m.codeHi = n.hi;
-            return true;
-        }
-    }
-    auto slash = s.find('/');
-    auto type = parseDecimal(s.substr(0, slash), 255);
-    if (!type) {
-        err = "Unknown ICMP type `" + std::string(s) + "'";
-        return false;
-    }
-    m.icmpType = std::uint8_t(*type);
-    m.codeLo = 0;
-    m.codeHi = 0xff;
-    if (slash != std::string_view::npos) {
-        auto code = parseDecimal(s.substr(slash + 1), 255);
-        if (!code) {
-            err = "Invalid ICMP code `" + std::string(s.substr(slash + 1)) + "'";
-            return false;
-        }
-        m.codeLo = m.codeHi = std::uint8_t(*code);
-    }
-    return true;
-}
-
-constexpr std::pair<const char*, std::uint8_t> kTcpFlags[] = {
-    {"FIN", 0x01}, {"SYN", 0x02}, {"RST", 0x04}, {"PSH", 0x08},
-    {"ACK", 0x10}, {"URG", 0x20}, {"ALL", 0x3f}, {"NONE", 0x00}};
-
-bool parseTcpFlags(std::string_view s, std::uint8_t& out, std::string& err) {
-    out = 0;
-    std::size_t start = 0;
-    while (start <= s.size()) {
-        auto comma = s.find(',', start);
-        auto word = s.substr(start, comma == std::string_view::npos ? s.npos : comma - start);
-        bool found = false;
-        for (auto& [name, bit] : kTcpFlags) {
-            if (lower(name) == lower(word)) {
-                out |= bit;
-                found = true;
-            }
-        }
-        if (!found) {
-            err = "Unknown TCP flag `" + std::string(word) + "'";
-            return false;
-        }
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-    }
-    return true;
-}
-
-bool parseStates(std::string_view s, bool conntrack, std::uint16_t& out, std::string& err) {
-    out = 0;
-    std::size_t start = 0;
-    while (true) {
-        auto comma = s.find(',', start);
-        auto word = s.substr(start, comma == std::string_view::npos ? s.npos : comma - start);
-        std::string w(word);
-        if (w == "INVALID") out |= kStateInvalid;
-        else if (w == "NEW") out |= kStateNew;
-        else if (w == "ESTABLISHED") out |= kStateEstablished;
-        else if (w == "RELATED") out |= kStateRelated;
-        else if (w == "UNTRACKED") out |= kStateUntracked;
-        else if (conntrack && w == "SNAT") out |= kStateSnat;
-        else if (conntrack && w == "DNAT") out |= kStateDnat;
-        else {
-            err = conntrack ? "Bad ctstate \"" + w + "\"" : "Bad state \"" + w + "\"";
-            return false;
-        }
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-    }
-    return true;
-}
-
-constexpr const char* kAddrTypeNames[] = {"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST",
-                                          "MULTICAST", "BLACKHOLE", "UNREACHABLE", "PROHIBIT",
-                                          "THROW", "NAT", "XRESOLVE"};
-
-bool parseAddrTypes(std::string_view s, std::uint16_t& out, std::string& err) {
-    out = 0;
-    std::size_t start = 0;
-    while (true) {
-        auto comma = s.find(',', start);
-        auto word = s.substr(start, comma == std::string_view::npos ? s.npos : comma - start);
-        bool found = false;
-        for (int i = 0; i < 12; ++i)
-            if (lower(kAddrTypeNames[i]) == lower(word)) {
-                out |= std::uint16_t(1u << i);
-                found = true;
-            }
-        if (!found) {
-            err = "addrtype: bad type \"" + std::string(word) + "\"";
-            return false;
-        }
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-    }
-    return true;
-}
-
-bool parseMarkMask(std::string_view s, std::uint32_t& value, std::uint32_t& mask, bool& hasMask) {
-    auto slash = s.find('/');
-    auto v = parseU32(s.substr(0, slash));
-    if (!v) return false;
-    value = *v;
-    hasMask = slash != std::string_view::npos;
-    mask = 0xffffffffu;
-    if (hasMask) {
-        auto m = parseU32(s.substr(slash + 1));
-        if (!m) return false;
-        mask = *m;
-    }
-    return true;
-}
-
-// "a.b.c.d[-e.f.g.h][:port[-port]]" (xt_nat's parse_to).
-bool parseNatTo(std::string_view s, NatRange& r, std::string& err) {
-    auto colon = s.find(':');
-    auto addr = s.substr(0, colon);
-    if (!addr.empty()) {
-        auto dash = addr.find('-');
-        auto lo = wire::Ipv4Address::parse(addr.substr(0, dash));
-        auto hi = dash == std::string_view::npos ? lo : wire::Ipv4Address::parse(addr.substr(dash + 1));
-        if (!lo || !hi) {
-            err = "Bad IP address \"" + std::string(addr) + "\"";
-            return false;
-        }
-        r.hasAddress = true;
-        r.minAddress = *lo;
-        r.maxAddress = *hi;
-    }
-    if (colon != std::string_view::npos) {
-        auto ports = s.substr(colon + 1);
-        auto dash = ports.find('-');
-        auto lo = parseDecimal(ports.substr(0, dash), 65535);
-        auto hi = dash == std::string_view::npos ? lo : parseDecimal(ports.substr(dash + 1), 65535);
-        if (!lo || !hi || *lo == 0) {
-            err = "Port \"" + std::string(ports) + "\" not valid";
-            return false;
-        }
-        r.hasPorts = true;
-        r.minPort = std::uint16_t(*lo);
-        r.maxPort = std::uint16_t(*hi);
-    }
-    return true;
-}
-
-bool parseToPorts(std::string_view s, NatRange& r, std::string& err) {
-    auto dash = s.find('-');
-    auto lo = parseDecimal(s.substr(0, dash), 65535);
-    auto hi = dash == std::string_view::npos ? lo : parseDecimal(s.substr(dash + 1), 65535);
-    if (!lo || !hi) {
-        err = "Port \"" + std::string(s) + "\" not valid";
-        return false;
-    }
-    r.hasPorts = true;
-    r.minPort = std::uint16_t(*lo);
-    r.maxPort = std::uint16_t(*hi);
-    return true;
-}
-
-std::optional<RejectWith> parseRejectWith(std::string_view s) {
-    static constexpr std::pair<const char*, RejectWith> kNames[] = {
-        {"icmp-net-unreachable", RejectWith::NetUnreachable}, {"net-unreach", RejectWith::NetUnreachable},
-        {"icmp-host-unreachable", RejectWith::HostUnreachable}, {"host-unreach", RejectWith::HostUnreachable},
-        {"icmp-port-unreachable", RejectWith::PortUnreachable}, {"port-unreach", RejectWith::PortUnreachable},
-        {"icmp-proto-unreachable", RejectWith::ProtoUnreachable}, {"proto-unreach", RejectWith::ProtoUnreachable},
-        {"icmp-net-prohibited", RejectWith::NetProhibited}, {"net-prohib", RejectWith::NetProhibited},
-        {"icmp-host-prohibited", RejectWith::HostProhibited}, {"host-prohib", RejectWith::HostProhibited},
-        {"icmp-admin-prohibited", RejectWith::AdminProhibited}, {"admin-prohib", RejectWith::AdminProhibited},
-        {"tcp-reset", RejectWith::TcpReset}, {"tcp-rst", RejectWith::TcpReset}};
-    for (auto& [name, with] : kNames)
-        if (s == name) return with;
-    return std::nullopt;
-}
-
-std::optional<std::uint8_t> parseLogLevel(std::string_view s) {
-    static constexpr std::pair<const char*, std::uint8_t> kLevels[] = {
-        {"emerg", 0}, {"panic", 0}, {"alert", 1}, {"crit", 2}, {"err", 3}, {"error", 3},
-        {"warning", 4}, {"warn", 4}, {"notice", 5}, {"info", 6}, {"debug", 7}};
-    if (auto v = parseDecimal(s, 7)) return std::uint8_t(*v);
-    for (auto& [name, level] : kLevels)
-        if (lower(s) == name) return level;
-    return std::nullopt;
-}
-
-// xtables' limit rate: N/sec|minute|hour|day (any prefix of the unit), default /sec.
-bool parseRate(std::string_view s, std::uint32_t& avg) {
-    auto slash = s.find('/');
-    std::uint32_t mult = 1;
-    if (slash != std::string_view::npos) {
-        auto unit = s.substr(slash + 1);
-        if (unit.empty()) return false;
-        auto is = [&](std::string_view full) { return unit.size() <= full.size() && full.substr(0, unit.size()) == unit; };
-        if (is("second")) mult = 1;
-        else if (is("minute")) mult = 60;
-        else if (is("hour")) mult = 3600;
-        else if (is("day")) mult = 86400;
-        else return false;
-    }
-    auto n = parseDecimal(s.substr(0, slash), 0xffffffffu);
-    if (!n || *n == 0) return false;
-    avg = std::uint32_t(10000ull * mult / *n);
-    return true;
-}
-
-bool isPortProto(std::uint8_t p) { return p == 6 || p == 17 || p == 132 || p == 33 || p == 136; }
-
-} // namespace
-
-std::optional<std::uint8_t> parseProtocol(std::string_view text) {
-    auto t = lower(text);
-    if (t == "all") return 0;
-    if (auto v = parseDecimal(t, 255)) return std::uint8_t(*v);
-    for (const auto& p : kProtocols)
-        if (t == p.name) return p.number;
-    if (t == "icmpv6") return 58;
-    if (t == "dccp") return 33;
-    return std::nullopt;
-}
-
-std::string protocolName(std::uint8_t proto) {
-    for (const auto& p : kProtocols)
-        if (p.number == proto) return p.name;
-    return std::to_string(proto);
-}
 
 std::vector<std::string> splitRestoreLine(std::string_view line) {
     std::vector<std::string> out;
@@ -445,6 +66,7 @@ struct Parser {
     std::string markOptionName;
     bool connmarkOption = false;
     bool natTo = false;
+    bool commentGiven = false;
 
     bool fail(std::string e) {
         err = std::move(e);
@@ -483,7 +105,7 @@ bool Parser::loadMatch(const std::string& name) {
             return true;
         }
     }
-    return fail("Couldn't load match `" + name + "':No such file or directory");
+    return fail("Couldn't load match `" + name + "':No such file or directory\n");
 }
 
 bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handled) {
@@ -579,7 +201,7 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             bool hasMask = false;
             m.invert = inv;
             if (!parseMarkMask(*v, m.markValue, m.markMask, hasMask))
-                return fail("Bad MARK value \"" + *v + "\"");
+                return fail("mark: trailing garbage after value for option \"--mark\".\n");
             return true;
         }
         break;
@@ -587,8 +209,8 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
         if (opt == "--comment") {
             auto v = value(opt);
             if (!v) return false;
-            if (v->size() > 255) return fail("comment may not be longer than 255 characters");
-            m.comment = *v;
+            m.comment = v->substr(0, 255);
+            commentGiven = true; // xt_comment keeps 255 bytes; iptables-nft truncates silently
             return true;
         }
         break;
@@ -597,13 +219,14 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             auto v = value(opt);
             if (!v) return false;
             if (!parseRate(*v, m.limitAvg)) return fail("bad rate \"" + *v + "\"'");
+            if (m.limitAvg == 0) return fail("Rate too fast \"" + *v + "\"");
             return true;
         }
         if (opt == "--limit-burst") {
             auto v = value(opt);
             if (!v) return false;
             auto b = parseDecimal(*v, 10000);
-            if (!b) return fail("bad --limit-burst `" + *v + "'");
+            if (!b) return fail("limit: bad value for option \"--limit-burst\", or out of range (0-10000).\n");
             m.limitBurst = *b;
             return true;
         }
@@ -641,8 +264,12 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             m.invDstType = inv;
             return parseAddrTypes(*v, m.dstTypes, err);
         }
-        if (opt == "--limit-iface-in") return m.limitIfaceIn = true;
-        if (opt == "--limit-iface-out") return m.limitIfaceOut = true;
+        if (opt == "--limit-iface-in" || opt == "--limit-iface-out") {
+            if (m.limitIfaceIn || m.limitIfaceOut)
+                return fail("addrtype: option \"--limit-iface-in\" cannot be used together with \"--limit-iface-out\".\n");
+            (opt == "--limit-iface-in" ? m.limitIfaceIn : m.limitIfaceOut) = true;
+            return true;
+        }
         break;
     case MatchKind::Length:
         if (opt == "--length") {
@@ -666,7 +293,7 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             auto v = value(opt);
             if (!v) return false;
             auto t = parseDecimal(*v, 255);
-            if (!t) return fail("ttl: Expected value between 0 and 255");
+            if (!t) return fail("ttl: bad value for option \"" + opt + "\", or out of range (0-255).\n");
             m.ttl = std::uint8_t(*t);
             if (opt == "--ttl-eq") m.ttlMode = inv ? TtlMode::Ne : TtlMode::Eq;
             else if (inv) return fail("unexpected `!' flag before --ttl-" + opt.substr(6));
@@ -679,7 +306,7 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             auto v = value(opt);
             if (!v) return false;
             m.invert = inv;
-            auto t = lower(*v);
+            auto t = asciiLower(*v);
             if (t == "unicast" || t == "host") m.pktType = PktType::Host;
             else if (t == "broadcast") m.pktType = PktType::Broadcast;
             else if (t == "multicast") m.pktType = PktType::Multicast;
@@ -692,6 +319,16 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
     }
     handled = false;
     return true;
+}
+
+// xtables reports clashing options in the order of the extension's option table.
+std::string markConflict(const char* who, const std::string& a, const std::string& b) {
+    static constexpr std::string_view kOrder[] = {"--set-xmark", "--set-mark", "--and-mark", "--or-mark",
+                                                  "--xor-mark", "--save-mark", "--restore-mark"};
+    auto rank = [](const std::string& o) { return std::find(std::begin(kOrder), std::end(kOrder), o) - std::begin(kOrder); };
+    const auto& first = rank(a) <= rank(b) ? a : b;
+    const auto& second = rank(a) <= rank(b) ? b : a;
+    return std::string(who) + ": option \"" + first + "\" cannot be used together with \"" + second + "\".\n";
 }
 
 bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
@@ -713,15 +350,14 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
         if (opt == "--log-prefix") {
             auto v = value(opt);
             if (!v) return false;
-            if (v->size() > 29) return fail("Maximum prefix length 29 for --log-prefix");
-            t.logPrefix = *v;
+            t.logPrefix = v->substr(0, 29); // xt_log_info's prefix[30]; iptables-nft truncates silently
             return true;
         }
         if (opt == "--log-level") {
             auto v = value(opt);
             if (!v) return false;
             auto l = parseLogLevel(*v);
-            if (!l) return fail("log-level `" + *v + "' unknown");
+            if (!l) return fail("log level \"" + *v + "\" unknown\n");
             t.logLevel = *l;
             return true;
         }
@@ -739,16 +375,14 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
             opt == "--xor-mark") {
             auto v = value(opt);
             if (!v) return false;
-            if (markOption)
-                return fail(std::string(who) + ": option \"" + markOptionName +
-                            "\" cannot be used together with \"" + opt + "\".");
+            if (markOption) return fail(markConflict(who, markOptionName, opt));
             markOption = true;
             markOptionName = opt;
             std::uint32_t val = 0, mask = 0;
             bool hasMask = false;
-            if (!parseMarkMask(*v, val, mask, hasMask)) return fail("Bad MARK value \"" + *v + "\"");
             bool takesMask = opt == "--set-mark" || opt == "--set-xmark";
-            if (hasMask && !takesMask) return fail("Bad MARK value \"" + *v + "\"");
+            if (!parseMarkMask(*v, val, mask, hasMask) || (hasMask && !takesMask))
+                return fail(std::string(who) + ": trailing garbage after value for option \"" + opt + "\".\n");
             t.connmarkMode = ConnmarkMode::Set;
             if (opt == "--set-mark") {
                 t.markValue = val;
@@ -769,9 +403,7 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
             return true;
         }
         if (!isMark && (opt == "--save-mark" || opt == "--restore-mark")) {
-            if (markOption)
-                return fail(std::string(who) + ": option \"" + markOptionName +
-                            "\" cannot be used together with \"" + opt + "\".");
+            if (markOption) return fail(markConflict(who, markOptionName, opt));
             markOption = true;
             markOptionName = opt;
             t.connmarkMode = opt == "--save-mark" ? ConnmarkMode::Save : ConnmarkMode::Restore;
@@ -894,11 +526,9 @@ bool Parser::run() {
             if (t.kind == TargetKind::Jump || t.kind == TargetKind::Goto) t.chain = *v;
         } else if (a == "-c" || a == "--set-counters") {
             if (i + 2 >= args.size()) return fail("-c requires packet and byte counter");
-            auto p = parseDecimal(args[i + 1], 0xffffffffu);
             std::uint64_t pk = 0, by = 0;
             auto r1 = std::from_chars(args[i + 1].data(), args[i + 1].data() + args[i + 1].size(), pk);
             auto r2 = std::from_chars(args[i + 2].data(), args[i + 2].data() + args[i + 2].size(), by);
-            (void)p;
             if (r1.ec != std::errc{} || r2.ec != std::errc{})
                 return fail("-c packet counter not numeric");
             rule.packets = pk;
@@ -931,7 +561,7 @@ bool Parser::run() {
 } // namespace
 
 RuleParseResult parseRule(const std::vector<std::string>& args, TableId table, Rule& rule) {
-    Parser p{args, table, rule, 0, {}, false, false, {}, false, false};
+    Parser p{args, table, rule, 0, {}, false, false, {}, false, false, false};
     RuleParseResult result;
     if (!p.run()) {
         result.error = p.err;
@@ -964,7 +594,9 @@ RuleParseResult parseRule(const std::vector<std::string>& args, TableId table, R
             result.error = "conntrack: At least one option is required";
             return result;
         }
-        if (m.kind == MatchKind::Comment && m.comment.empty() && false) {
+        if (m.kind == MatchKind::Comment && !p.commentGiven) {
+            result.error = "comment: option \"--comment\" must be specified\n";
+            return result;
         }
     }
     const Target& t = rule.target;
@@ -977,11 +609,11 @@ RuleParseResult parseRule(const std::vector<std::string>& args, TableId table, R
         return result;
     }
     if (t.kind == TargetKind::Dnat && !p.natTo) {
-        result.error = "DNAT: option \"--to-destination\" must be specified";
+        result.error = "DNAT: option \"--to-destination\" must be specified\n";
         return result;
     }
     if (t.kind == TargetKind::Snat && !p.natTo) {
-        result.error = "SNAT: option \"--to-source\" must be specified";
+        result.error = "SNAT: option \"--to-source\" must be specified\n";
         return result;
     }
     if (t.nat.hasPorts && (!isPortProto(ip.proto) || ip.invProto)) {

@@ -69,14 +69,28 @@ int references(const Table& t, std::string_view name) {
     return n;
 }
 
+void ensureHandle(Table& t, Chain& c) {
+    if (c.handle == 0) c.handle = t.nextHandle++;
+}
+
 bool isNumber(const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Which tables and hooks a target may be used from (the xt target's .table/.hooks and checkentry).
-bool targetAllowed(const Rule& r, TableId table, unsigned hooks) {
+bool ruleAllowed(const Rule& r, TableId table, unsigned hooks) {
+    // The kernel refuses an inverted match-all address and icmp without -p icmp.
+    if ((r.ip.invSrc && r.ip.srcMask == 0) || (r.ip.invDst && r.ip.dstMask == 0)) return false;
     auto only = [&](unsigned allowed) { return (hooks & ~allowed) == 0; };
     auto bit = [](Hook h) { return 1u << unsigned(h); };
+    for (const auto& m : r.matches) {
+        if (m.kind == MatchKind::Icmp && (r.ip.proto != 1 || r.ip.invProto)) return false;
+        // addrtype_mt_checkentry: an interface only exists on its side of the stack.
+        if (m.kind == MatchKind::AddrType && m.limitIfaceIn && !only(~(bit(Hook::LocalOut) | bit(Hook::PostRouting))))
+            return false;
+        if (m.kind == MatchKind::AddrType && m.limitIfaceOut && !only(~(bit(Hook::PreRouting) | bit(Hook::LocalIn))))
+            return false;
+    }
     switch (r.target.kind) {
     case TargetKind::Reject:
         if (r.target.reject == RejectWith::TcpReset && (r.ip.proto != 6 || r.ip.invProto)) return false;
@@ -149,16 +163,15 @@ std::optional<std::string> Ruleset::validate(Table& t, std::string_view chain, s
         };
         visit(visit, int(b), 1u << unsigned(t.chains[b].hook));
     }
-    if (loop) return fmt::format(" {} failed (Too many levels of symbolic links): rule in chain {}", op, chain);
+    if (loop) return fmt::format(" {} failed (Too many links): rule in chain {}", op, chain);
     for (std::size_t c = 0; c < t.chains.size(); ++c)
         for (const auto& r : t.chains[c].rules)
-            if (!targetAllowed(r, t.id, hooks[c]))
+            if (!ruleAllowed(r, t.id, hooks[c]))
                 return fmt::format(" {} failed (Invalid argument): rule in chain {}", op, chain);
     return std::nullopt;
 }
 
-std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, bool restoring, TableId* tableOut) {
-    (void)restoring;
+std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, TableId* tableOut) {
     TableId tid = TableId::Filter;
     char cmd = 0;
     std::string chain, chain2, policy;
@@ -209,7 +222,11 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
             if (i + 1 >= argv.size()) return usage(c == 'P' ? "-P requires a chain and a policy" : "-E requires old-chain-name and new-chain-name");
             (c == 'P' ? policy : chain2) = argv[++i];
         } else if (c == 'I' || c == 'D' || c == 'R') {
-            if (i + 1 < argv.size() && isNumber(argv[i + 1])) number = std::stoi(argv[++i]);
+            if (i + 1 < argv.size() && isNumber(argv[i + 1])) {
+                if (argv[i + 1].size() > 9 || std::stoi(argv[i + 1]) == 0)
+                    return usage("Invalid rule number `" + argv[i + 1] + "'");
+                number = std::stoi(argv[++i]);
+            }
             else if (c == 'R') return usage("-R requires a rule number");
         }
     }
@@ -243,7 +260,9 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
     case 'A':
     case 'I':
     case 'R': {
+        ensureHandle(work, work.chains[std::size_t(ci)]);
         auto& rules = work.chains[std::size_t(ci)].rules;
+        if (cmd != 'R') rule.handle = work.nextHandle++;
         if (cmd == 'A') {
             rules.push_back(std::move(rule));
         } else if (cmd == 'I') {
@@ -253,6 +272,7 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
         } else {
             int n = *number;
             if (n < 1 || std::size_t(n) > rules.size()) return errnoErr("Index of replacement too big.");
+            rule.handle = rules[std::size_t(n - 1)].handle; // a replaced rule keeps its handle
             rules[std::size_t(n - 1)] = std::move(rule);
         }
         break;
@@ -281,6 +301,7 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
         if (ci >= 0) return errnoErr("Chain already exists.");
         Chain c;
         c.name = chain;
+        ensureHandle(work, c);
         work.chains.push_back(std::move(c));
         break;
     }
@@ -321,6 +342,7 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
     case 'P': {
         auto& c = work.chains[std::size_t(ci)];
         if (!c.builtin) return errnoErr("Bad built-in chain name.");
+        ensureHandle(work, c);
         if (policy == "ACCEPT") c.policy = Verdict::Accept;
         else if (policy == "DROP") c.policy = Verdict::Drop;
         else return errnoErr("Bad policy name. Run `dmesg' for more information.");
@@ -349,11 +371,13 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
 
 std::optional<std::string> Ruleset::command(const std::vector<std::string>& argv) {
     TableId tid = TableId::Filter;
-    auto e = apply(argv, false, &tid);
+    auto e = apply(argv, &tid);
     if (!e) return std::nullopt;
     std::string body = e->substr(1);
     switch ((*e)[0]) {
-    case 'U': return fmt::format("iptables {}: {}", kVersion, body);
+    case 'U':
+        if (body.starts_with("Bad argument")) return body; // iptables prints this one bare
+        return fmt::format("iptables {}: {}", kVersion, body);
     case 'K': return fmt::format("iptables {}: {}", kVersion, body);
     default: return "iptables: " + body;
     }
@@ -361,7 +385,8 @@ std::optional<std::string> Ruleset::command(const std::vector<std::string>& argv
 
 std::optional<std::string> Ruleset::restore(std::string_view text, bool counters) {
     auto saved = m_tables;
-    std::optional<TableId> current;
+    bool inTable = false;
+    TableId current = TableId::Filter;
     int lineNo = 0;
     auto fail = [&](std::string message) {
         m_tables = saved;
@@ -378,26 +403,29 @@ std::optional<std::string> Ruleset::restore(std::string_view text, bool counters
         while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
         if (line.empty() || line[0] == '#') continue;
         if (line[0] == '*') {
+            if (inTable) return fail(fmt::format("Bad argument `{}'\nError occurred at line: {}", line, lineNo));
             auto t = parseTableName(line.substr(1));
             if (!t)
                 return fail(fmt::format("iptables-restore {}: iptables-restore: line {} table name '{}' invalid\nError occurred at line: {}",
                                         kVersion, lineNo, line.substr(1), lineNo));
             current = *t;
+            inTable = true;
             m_tables[std::size_t(*t)] = freshTable(*t);
             m_tables[std::size_t(*t)].present = true;
             continue;
         }
         if (line == "COMMIT") {
-            if (!current) return fail(fmt::format("iptables-restore: line {} failed: COMMIT without table", lineNo));
-            current.reset();
+            if (!inTable) return fail(fmt::format("iptables-restore: line {} failed", lineNo));
+            inTable = false;
             continue;
         }
-        if (!current)
-            return fail(fmt::format("iptables-restore {}: no table specified\nError occurred at line: {}", kVersion, lineNo));
-        Table& table = m_tables[std::size_t(*current)];
+        if (!inTable) return fail(fmt::format("iptables-restore: line {} failed", lineNo));
+        Table& table = m_tables[std::size_t(current)];
         if (line[0] == ':') {
             auto words = splitRestoreLine(line.substr(1));
-            if (words.size() < 2) return fail(fmt::format("iptables-restore: line {} failed: Bad chain line", lineNo));
+            if (words.size() < 2)
+                return fail(fmt::format("iptables-restore {}: iptables-restore: line {} policy invalid\nError occurred at line: {}",
+                                        kVersion, lineNo, lineNo));
             int ci = chainIndex(table, words[0]);
             std::uint64_t p = 0, b = 0;
             bool haveCounters = false;
@@ -411,6 +439,7 @@ std::optional<std::string> Ruleset::restore(std::string_view text, bool counters
             }
             if (ci >= 0 && table.chains[std::size_t(ci)].builtin) {
                 auto& c = table.chains[std::size_t(ci)];
+                ensureHandle(table, c);
                 if (words[1] == "ACCEPT") c.policy = Verdict::Accept;
                 else if (words[1] == "DROP") c.policy = Verdict::Drop;
                 else return fail(fmt::format("iptables-restore: line {} failed: Bad policy name.", lineNo));
@@ -421,13 +450,14 @@ std::optional<std::string> Ruleset::restore(std::string_view text, bool counters
             } else if (ci < 0) {
                 Chain c;
                 c.name = words[0];
+                ensureHandle(table, c);
                 table.chains.push_back(std::move(c));
                 relink(table);
             }
             continue;
         }
         auto words = splitRestoreLine(line);
-        std::vector<std::string> argv{"iptables", "-t", std::string(tableName(*current))};
+        std::vector<std::string> argv{"iptables", "-t", std::string(tableName(current))};
         std::size_t first = 0;
         if (!words.empty() && words[0].size() > 2 && words[0].front() == '[' && words[0].back() == ']') {
             auto colon = words[0].find(':');
@@ -447,8 +477,8 @@ std::optional<std::string> Ruleset::restore(std::string_view text, bool counters
             }
             argv.push_back(words[k]);
         }
-        TableId tid = *current;
-        auto e = apply(argv, true, &tid);
+        TableId tid = current;
+        auto e = apply(argv, &tid);
         if (e) {
             std::string body = e->substr(1);
             switch ((*e)[0]) {
@@ -459,7 +489,7 @@ std::optional<std::string> Ruleset::restore(std::string_view text, bool counters
             }
         }
     }
-    if (current) return fail(fmt::format("iptables-restore: COMMIT expected at line {}", lineNo + 1));
+    if (inTable) return fail(fmt::format("iptables-restore: COMMIT expected at line {}", lineNo + 1));
     return std::nullopt;
 }
 

@@ -28,17 +28,22 @@ public:
     // `iptables -t TABLE -L -v -n -x`.
     std::string listVerbose(TableId table) const;
 
-    // Walks the table's built-in chain for hook. Rules that do not exist for that
-    // table and hook leave the packet accepted with no counters touched.
+    // Walks the table's built-in chain for hook, updating rule and policy counters, the
+    // packet's mark/ctmark, and limit buckets (now is the virtual time). A table without
+    // that hook returns Accept and touches nothing. The conntrack layer decides whether a
+    // table is consulted at all (the nat table only for connections without a binding).
     TraversalResult traverse(TableId table, Hook hook, PacketInfo& packet, Nanos now, TraceSink* sink = nullptr);
 
     const Table& table(TableId id) const { return m_tables[std::size_t(id)]; }
-    // "-A INPUT -p udp -m udp --dport 53 -j ACCEPT" for a chain index and 1-based position.
+    // "-A INPUT -p udp -m udp --dport 53 -j ACCEPT" for a chain index and 1-based position;
+    // position 0 of a built-in chain gives its policy as ":INPUT ACCEPT".
     std::string ruleText(TableId table, int chain, int position) const;
     int findChain(TableId table, std::string_view name) const;
 
 private:
-    std::optional<std::string> apply(const std::vector<std::string>& argv, bool restoring, TableId* tableOut);
+    // Runs one command on a copy of its table and commits it only if valid. The error
+    // comes back tagged: 'U' usage (parse), 'E' errno-style, 'K' kernel refusal.
+    std::optional<std::string> apply(const std::vector<std::string>& argv, TableId* tableOut);
     std::optional<std::string> validate(Table& t, std::string_view chain, std::string_view op) const;
 
     std::array<Table, kTableCount> m_tables;

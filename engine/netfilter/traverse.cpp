@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Table traversal: the ipt_do_table / nft_do_chain walk over one hook's chain,
-// the match functions (xt_tcpudp, xt_multiport, xt_conntrack, nft_limit ...) and
-// LOG's line as nf_log_syslog.c dump_ipv4_packet writes it.
+// the match functions (xt_tcpudp, xt_multiport, xt_conntrack, nft_limit ...).
 #include "netfilter/ruleset.h"
 
-#include <fmt/format.h>
+#include "netfilter/nf_log.h"
 
 #include <algorithm>
 #include <array>
@@ -179,111 +178,20 @@ bool ipMatches(const IpPart& ip, const Fields& f, const PacketInfo& p) {
     return true;
 }
 
-std::string ipv4(std::uint32_t a) { return wire::Ipv4Address{a}.toString(); }
-
-// dump_ipv4_packet of net/netfilter/nf_log_syslog.c; nested for ICMP errors.
-void dumpIpv4(std::string& o, std::span<const std::uint8_t> ip, std::uint8_t flags, std::uint32_t mark, bool outer) {
-    Fields f = readFields(ip);
-    if (!f.valid) {
-        o += fmt::format("TRUNCATED ");
-        return;
+TraceVerdict traceVerdict(TargetKind kind) {
+    switch (kind) {
+    case TargetKind::Accept:
+    case TargetKind::Dnat:
+    case TargetKind::Snat:
+    case TargetKind::Masquerade:
+    case TargetKind::Redirect: return TraceVerdict::Accept;
+    case TargetKind::Drop:
+    case TargetKind::Reject: return TraceVerdict::Drop;
+    case TargetKind::Return: return TraceVerdict::Return;
+    case TargetKind::Jump: return TraceVerdict::Jump;
+    case TargetKind::Goto: return TraceVerdict::Goto;
+    default: return TraceVerdict::Continue;
     }
-    o += fmt::format("SRC={} DST={} ", ipv4(f.src), ipv4(f.dst));
-    o += fmt::format("LEN={} TOS=0x{:02X} PREC=0x{:02X} TTL={} ID={} ", f.totLen, f.tos & 0x1e, f.tos & 0xe0, f.ttl, f.id);
-    if (f.fragField & 0x8000) o += "CE ";
-    if (f.fragField & 0x4000) o += "DF ";
-    if (f.fragField & 0x2000) o += "MF ";
-    if (f.fragField & 0x1fff) o += fmt::format("FRAG:{} ", f.fragField & 0x1fff);
-    if ((flags & kLogIpOpt) && f.ihl > 20) {
-        o += "OPT (";
-        for (std::size_t k = 20; k < f.ihl; ++k) o += fmt::format("{:02X}", ip[k]);
-        o += ") ";
-    }
-    auto l4 = ip.subspan(f.ihl);
-    switch (f.proto) {
-    case 6: {
-        o += "PROTO=TCP ";
-        if (f.fragment) break;
-        if (l4.size() < 20) {
-            o += fmt::format("INCOMPLETE [{} bytes] ", l4.size());
-            return;
-        }
-        o += fmt::format("SPT={} DPT={} ", be16(l4, 0), be16(l4, 2));
-        if (flags & kLogTcpSeq) o += fmt::format("SEQ={} ACK={} ", be32(l4, 4), be32(l4, 8));
-        o += fmt::format("WINDOW={} ", be16(l4, 14));
-        o += fmt::format("RES=0x{:02x} ", (l4[12] & 0x0e) >> 1);
-        static constexpr std::pair<std::uint8_t, const char*> kFlags[] = {
-            {0x80, "CWR "}, {0x40, "ECE "}, {0x20, "URG "}, {0x10, "ACK "}, {0x08, "PSH "}, {0x04, "RST "}, {0x02, "SYN "}, {0x01, "FIN "}};
-        for (auto& [bit, name] : kFlags)
-            if (l4[13] & bit) o += name;
-        o += fmt::format("URGP={} ", be16(l4, 18));
-        std::size_t doff = std::size_t(l4[12] >> 4) * 4;
-        if ((flags & kLogTcpOpt) && doff > 20 && l4.size() >= doff) {
-            o += "OPT (";
-            for (std::size_t k = 20; k < doff; ++k) o += fmt::format("{:02X}", l4[k]);
-            o += ") ";
-        }
-        break;
-    }
-    case 17:
-    case 136:
-        o += f.proto == 17 ? "PROTO=UDP " : "PROTO=UDPLITE ";
-        if (f.fragment) break;
-        if (l4.size() < 8) {
-            o += fmt::format("INCOMPLETE [{} bytes] ", l4.size());
-            return;
-        }
-        o += fmt::format("SPT={} DPT={} LEN={} ", be16(l4, 0), be16(l4, 2), be16(l4, 4));
-        break;
-    case 1: {
-        o += "PROTO=ICMP ";
-        if (f.fragment) break;
-        if (l4.size() < 4) {
-            o += fmt::format("INCOMPLETE [{} bytes] ", l4.size());
-            break;
-        }
-        std::uint8_t type = l4[0], code = l4[1];
-        o += fmt::format("TYPE={} CODE={} ", type, code);
-        switch (type) {
-        case 0:
-        case 8:
-            if (l4.size() < 8) {
-                o += fmt::format("INCOMPLETE [{} bytes] ", l4.size());
-                break;
-            }
-            o += fmt::format("ID={} SEQ={} ", be16(l4, 4), be16(l4, 6));
-            break;
-        case 12: if (l4.size() >= 8) o += fmt::format("PARAMETER={} ", l4[4]); break;
-        case 5: if (l4.size() >= 8) o += fmt::format("GATEWAY={} ", ipv4(be32(l4, 4))); break;
-        case 3:
-        case 4:
-        case 11:
-            if (outer && l4.size() > 8) {
-                o += "[";
-                dumpIpv4(o, l4.subspan(8), flags, 0, false);
-                o += "] ";
-            }
-            if (type == 3 && code == 4 && l4.size() >= 8) o += fmt::format("MTU={} ", be16(l4, 6));
-            break;
-        default: break;
-        }
-        break;
-    }
-    default: o += fmt::format("PROTO={} ", f.proto); break;
-    }
-    if (outer && mark) o += fmt::format("MARK=0x{:x} ", mark);
-}
-
-std::string logLine(const Target& t, const PacketInfo& p) {
-    std::string o = t.logPrefix;
-    o += fmt::format("IN={} OUT={} ", p.inDev, p.outDev);
-    if (!p.inDev.empty()) {
-        o += "MAC=";
-        for (std::size_t k = 0; k < p.mac.size(); ++k) o += (k ? ":" : "") + fmt::format("{:02x}", p.mac[k]);
-        o += " ";
-    }
-    dumpIpv4(o, p.ip, t.logFlags, p.mark, true);
-    return o;
 }
 
 } // namespace
@@ -311,7 +219,14 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
         result.byPolicy = true;
         result.chain = start;
         result.position = 0;
-        if (sink) sink->onRule({tid, base.name, 0, true});
+        if (sink) {
+            TraceEntry e;
+            e.table = tid;
+            e.chain = base.name;
+            e.policy = true;
+            e.verdict = base.policy == Verdict::Accept ? TraceVerdict::Accept : TraceVerdict::Drop;
+            sink->onRule(e);
+        }
         return result;
     };
     auto decide = [&](Verdict v) {
@@ -337,8 +252,17 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
         }
         rule.packets += 1;
         rule.bytes += len;
-        if (sink) sink->onRule({tid, chain.name, int(r) + 1, false});
         Target& tg = rule.target;
+        if (sink) {
+            TraceEntry e;
+            e.table = tid;
+            e.chain = chain.name;
+            e.position = int(r) + 1;
+            e.handle = rule.handle;
+            e.verdict = traceVerdict(tg.kind);
+            if (tg.kind == TargetKind::Jump || tg.kind == TargetKind::Goto) e.jumpTarget = tg.chain;
+            sink->onRule(e);
+        }
         switch (tg.kind) {
         case TargetKind::Accept: return decide(Verdict::Accept);
         case TargetKind::Drop: return decide(Verdict::Drop);
@@ -360,7 +284,7 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
         case TargetKind::Reject:
             result.reject = tg.reject;
             return decide(Verdict::Drop);
-        case TargetKind::Log: result.logs.push_back({tg.logLevel, logLine(tg, packet)}); break;
+        case TargetKind::Log: result.logs.push_back({tg.logLevel, nfLogIpPacket(packet, tg.logPrefix, tg.logFlags)}); break;
         case TargetKind::Mark:
             packet.mark = (packet.mark & ~tg.markMask) ^ tg.markValue;
             result.markChanged = true;

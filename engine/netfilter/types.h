@@ -69,6 +69,12 @@ struct NatRequest {
 // the rule limits the lookup to the packet's interface.
 using AddrTypeResolver = std::function<AddrType(wire::Ipv4Address address, std::string_view dev)>;
 
+// The owner of a local socket, for LOG --log-uid (UID= GID=).
+struct SocketCred {
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+};
+
 // Everything a rule can look at. ip starts at the IPv4 header; mac is the link
 // header LOG prints as MAC= (empty for locally generated packets).
 struct PacketInfo {
@@ -83,6 +89,7 @@ struct PacketInfo {
     bool ctDnat = false; // IPS_DST_NAT on the connection (ctstate DNAT)
     PktType pktType = PktType::Host;
     const AddrTypeResolver* addrType = nullptr; // nullptr: classify from the address alone
+    const SocketCred* socketCred = nullptr;     // locally generated packets with a socket
 };
 
 struct LogLine {
@@ -106,12 +113,18 @@ struct TraversalResult {
     int position = 0;
 };
 
-// One rule whose matches all passed (or a policy), in evaluation order.
+// What a traced rule did, as nft reports it (NF_ACCEPT, NF_DROP, NFT_CONTINUE ...).
+enum class TraceVerdict : std::uint8_t { Continue, Accept, Drop, Jump, Goto, Return };
+
+// One rule whose matches all passed, or the policy, in evaluation order.
 struct TraceEntry {
-    TableId table;
+    TableId table = TableId::Filter;
     std::string_view chain;
-    int position = 0;       // 1-based; 0 for the policy
+    int position = 0;           // 1-based; 0 for the policy
     bool policy = false;
+    std::uint64_t handle = 0;   // the nft rule handle iptables-nft gave the rule
+    TraceVerdict verdict = TraceVerdict::Continue; // for the policy: Accept or Drop
+    std::string_view jumpTarget; // Jump and Goto
 };
 
 class TraceSink {

@@ -10,7 +10,8 @@ nlohmann::json countersJson(const HostConfig& config, const Counters& counters,
     nlohmann::json doc = nlohmann::json::object();
 
     nlohmann::json nstat = nlohmann::json::object();
-    for (const auto& [name, value] : counters.nstat(false)) nstat[name] = value;
+    for (const auto& [name, value] : counters.nstat(false))
+        nstat[name] = value;
     doc["nstat"] = std::move(nstat);
 
     if (sections.iptables) doc["iptables"] = *sections.iptables;

@@ -28,7 +28,7 @@ struct DropSite {
 };
 
 class DropCounter final : public TraceObserver {
-public:
+  public:
     void onTrace(const TraceEvent& event) override;
     // Counts one drop; a Dropped event without a drop reason counts as NOT_SPECIFIED.
     void add(DropReason reason, Stage stage, std::string_view function, std::uint64_t n = 1);
@@ -38,7 +38,7 @@ public:
     const std::map<DropReason, std::uint64_t>& byReason() const { return m_byReason; }
     const std::map<DropSite, std::uint64_t>& bySite() const { return m_bySite; }
 
-private:
+  private:
     std::uint64_t m_total = 0;
     std::map<DropReason, std::uint64_t> m_byReason;
     std::map<DropSite, std::uint64_t> m_bySite;

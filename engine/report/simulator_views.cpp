@@ -11,8 +11,12 @@ nlohmann::json countersJson(const Simulator& sim, const JsonSections& sections) 
     return countersJson(sim.config(), sim.counters(), sections);
 }
 
-std::string linksText(const Simulator& sim) { return linksText(sim.config(), sim.counters()); }
+std::string linksText(const Simulator& sim) {
+    return linksText(sim.config(), sim.counters());
+}
 
-std::string qdiscText(const Simulator& sim) { return qdiscText(sim.config(), sim.counters()); }
+std::string qdiscText(const Simulator& sim) {
+    return qdiscText(sim.config(), sim.counters());
+}
 
 } // namespace stackscope::report

@@ -29,7 +29,7 @@ void runTcpdump(HostConfig& host, Words args, Errors& errors);
 
 // Walks the words of one command as iproute2's NEXT_ARG does.
 class ArgCursor {
-public:
+  public:
     explicit ArgCursor(Words words) : m_words(words) {}
     bool done() const { return m_pos >= m_words.size(); }
     const std::string& peek() const { return m_words[m_pos]; }
@@ -40,7 +40,7 @@ public:
         return take();
     }
 
-private:
+  private:
     Words m_words;
     std::size_t m_pos = 0;
 };

@@ -23,7 +23,8 @@ struct LinkAttrs {
 };
 
 const std::initializer_list<std::string_view> kLinkKeywords = {
-    "dev", "up", "down", "address", "mtu", "txqueuelen", "txqlen", "qlen", "promisc", "name", "type"};
+    "dev",    "up",   "down",    "address", "mtu", "txqueuelen",
+    "txqlen", "qlen", "promisc", "name",    "type"};
 
 // iplink_parse: returns false after reporting an error. Stops before "type".
 bool parseLinkAttrs(ArgCursor& c, LinkAttrs& a, std::string& dev, std::string& error) {
@@ -56,8 +57,9 @@ bool parseLinkAttrs(ArgCursor& c, LinkAttrs& a, std::string& dev, std::string& e
             if (!v) return error = kIncomplete, false;
             auto on = parseOnOff(*v);
             if (!on)
-                return error = fmt::format("Error: argument of \"promisc\" must be \"on\" or \"off\", not \"{}\"",
-                                           *v),
+                return error = fmt::format(
+                           "Error: argument of \"promisc\" must be \"on\" or \"off\", not \"{}\"",
+                           *v),
                        false;
             a.promisc = *on;
         } else if (w == "name") {
@@ -70,9 +72,10 @@ bool parseLinkAttrs(ArgCursor& c, LinkAttrs& a, std::string& dev, std::string& e
                    w == "netns" || w == "alias" || w == "group" || w == "vf" || w == "xdp" ||
                    w == "broadcast" || w == "brd" || w == "link" || w == "numtxqueues" ||
                    w == "numrxqueues" || w == "gso_max_size" || w == "gro_max_size") {
-            return error = fmt::format("ip link option \"{}\" is not modelled (supported: up, down, "
-                                       "address, mtu, txqueuelen, promisc)",
-                                       w),
+            return error =
+                       fmt::format("ip link option \"{}\" is not modelled (supported: up, down, "
+                                   "address, mtu, txqueuelen, promisc)",
+                                   w),
                    false;
         } else {
             std::string name = w;
@@ -82,8 +85,9 @@ bool parseLinkAttrs(ArgCursor& c, LinkAttrs& a, std::string& dev, std::string& e
                 name = *v;
             }
             if (!dev.empty())
-                return error = fmt::format("Error: either \"dev\" is duplicate, or \"{}\" is a garbage.{}",
-                                           name, didYouMean(name, kLinkKeywords)),
+                return error = fmt::format(
+                           "Error: either \"dev\" is duplicate, or \"{}\" is a garbage.{}", name,
+                           didYouMean(name, kLinkKeywords)),
                        false;
             dev = name;
         }
@@ -102,7 +106,8 @@ std::optional<std::string> checkAttrs(const LinkAttrs& a, LinkKind kind) {
     if (a.mtu) {
         // ether_setup and veth: min ETH_MIN_MTU (68); dummy has no limits; 65535 is ETH_MAX_MTU.
         if (kind != LinkKind::Dummy && *a.mtu < 68) return "Error: mtu less than device minimum.";
-        if (kind != LinkKind::Dummy && *a.mtu > 65535) return "Error: mtu greater than device maximum.";
+        if (kind != LinkKind::Dummy && *a.mtu > 65535)
+            return "Error: mtu greater than device maximum.";
     }
     if (a.mac) {
         if (kind == LinkKind::Loopback) return "RTNETLINK answers: Operation not supported";
@@ -125,10 +130,14 @@ void linkSet(HostConfig& host, ArgCursor& c, Errors& errors) {
     std::string dev, error;
     if (!parseLinkAttrs(c, a, dev, error)) return errors.push_back(error);
     if (!c.done()) return errors.push_back("ip link set: \"type\" belongs to ip link add");
-    if (dev.empty()) return errors.push_back("Not enough information: \"dev\" argument is required.");
-    if (!validDeviceName(dev)) return errors.push_back(fmt::format("Error: argument \"{}\" is wrong: \"dev\" not a valid ifname", dev));
+    if (dev.empty())
+        return errors.push_back("Not enough information: \"dev\" argument is required.");
+    if (!validDeviceName(dev))
+        return errors.push_back(
+            fmt::format("Error: argument \"{}\" is wrong: \"dev\" not a valid ifname", dev));
     const InterfaceConfig* existing = host.findInterface(dev);
-    if (auto err = checkAttrs(a, existing ? existing->kind : LinkKind::Ethernet)) return errors.push_back(*err);
+    if (auto err = checkAttrs(a, existing ? existing->kind : LinkKind::Ethernet))
+        return errors.push_back(*err);
     applyAttrs(host.ensureInterface(dev), a);
 }
 
@@ -145,26 +154,39 @@ void linkAdd(HostConfig& host, ArgCursor& c, Errors& errors) {
         kind = LinkKind::Veth;
         // The peer end lives outside this host; only its name may be given.
         if (!c.done()) {
-            if (c.take() != "peer") return errors.push_back("ip link add type veth: only \"peer name NAME\" may follow");
+            if (c.take() != "peer")
+                return errors.push_back(
+                    "ip link add type veth: only \"peer name NAME\" may follow");
             if (!c.done() && c.peek() == "name") c.take();
             auto peer = c.value();
             if (!peer) return errors.push_back(std::string(kIncomplete));
-            if (*peer == dev || host.findInterface(*peer)) return errors.push_back("RTNETLINK answers: File exists");
-            if (!c.done()) return errors.push_back(fmt::format("options of the veth peer (\"{}\") are not modelled: the peer is not part of this host", c.peek()));
+            if (*peer == dev || host.findInterface(*peer))
+                return errors.push_back("RTNETLINK answers: File exists");
+            if (!c.done())
+                return errors.push_back(fmt::format("options of the veth peer (\"{}\") are not "
+                                                    "modelled: the peer is not part of this host",
+                                                    c.peek()));
         }
     } else if (*type == "dummy") {
         kind = LinkKind::Dummy;
-        if (!c.done()) return errors.push_back(fmt::format("Error: either \"dev\" is duplicate, or \"{}\" is a garbage.", c.peek()));
+        if (!c.done())
+            return errors.push_back(fmt::format(
+                "Error: either \"dev\" is duplicate, or \"{}\" is a garbage.", c.peek()));
     } else if (*type == "bridge" || *type == "vlan" || *type == "macvlan" || *type == "ipvlan" ||
                *type == "bond" || *type == "vxlan" || *type == "gre" || *type == "ipip" ||
                *type == "vrf" || *type == "tun" || *type == "tap" || *type == "wireguard" ||
                *type == "macvtap" || *type == "geneve" || *type == "team") {
-        return errors.push_back(fmt::format("link type \"{}\" is not modelled (supported: veth, dummy)", *type));
+        return errors.push_back(
+            fmt::format("link type \"{}\" is not modelled (supported: veth, dummy)", *type));
     } else {
-        return errors.push_back(fmt::format("Error: Unknown device type.{}", didYouMean(*type, {"veth", "dummy"})));
+        return errors.push_back(
+            fmt::format("Error: Unknown device type.{}", didYouMean(*type, {"veth", "dummy"})));
     }
-    if (dev.empty()) return errors.push_back("Not enough information: \"dev\" argument is required.");
-    if (!validDeviceName(dev)) return errors.push_back(fmt::format("Error: argument \"{}\" is wrong: \"name\" not a valid ifname", dev));
+    if (dev.empty())
+        return errors.push_back("Not enough information: \"dev\" argument is required.");
+    if (!validDeviceName(dev))
+        return errors.push_back(
+            fmt::format("Error: argument \"{}\" is wrong: \"name\" not a valid ifname", dev));
     if (host.findInterface(dev)) return errors.push_back("RTNETLINK answers: File exists");
     if (auto err = checkAttrs(a, kind)) return errors.push_back(*err);
     applyAttrs(host.ensureInterface(dev, kind), a);
@@ -179,10 +201,13 @@ void linkDel(HostConfig& host, ArgCursor& c, Errors& errors) {
             if (!v) return errors.push_back(std::string(kIncomplete));
             w = *v;
         }
-        if (!dev.empty()) return errors.push_back(fmt::format("Error: either \"dev\" is duplicate, or \"{}\" is a garbage.", w));
+        if (!dev.empty())
+            return errors.push_back(
+                fmt::format("Error: either \"dev\" is duplicate, or \"{}\" is a garbage.", w));
         dev = w;
     }
-    if (dev.empty()) return errors.push_back("Not enough information: \"dev\" argument is required.");
+    if (dev.empty())
+        return errors.push_back("Not enough information: \"dev\" argument is required.");
     const InterfaceConfig* i = host.findInterface(dev);
     if (!i) return errors.push_back(cannotFindDevice(dev));
     // Only virtual links have rtnl dellink; a NIC or lo cannot be deleted.
@@ -202,7 +227,9 @@ void removeInterface(HostConfig& host, const std::string& dev) {
         if (r.device == dev) return true;
         if (r.device.empty() && r.gateway)
             for (const auto& a : addrs)
-                if (a.prefixLength < 32 && Ipv4Prefix{a.address, a.prefixLength}.contains(*r.gateway)) return true;
+                if (a.prefixLength < 32 &&
+                    Ipv4Prefix{a.address, a.prefixLength}.contains(*r.gateway))
+                    return true;
         return false;
     });
     std::erase_if(host.neighbours, [&](const NeighbourConfig& n) { return n.device == dev; });
@@ -212,13 +239,16 @@ void removeInterface(HostConfig& host, const std::string& dev) {
 }
 
 void ipLink(HostConfig& host, ArgCursor& c, Errors& errors) {
-    if (c.done()) return errors.push_back("ip link: \"ip link show\" prints state; a scenario only configures (use add, set, del)");
+    if (c.done())
+        return errors.push_back("ip link: \"ip link show\" prints state; a scenario only "
+                                "configures (use add, set, del)");
     std::string sub = c.take();
     if (matches(sub, "add")) return linkAdd(host, c, errors);
     if (sub == "set" || matches(sub, "change") || sub == "chg") return linkSet(host, c, errors);
     if (matches(sub, "delete")) return linkDel(host, c, errors);
     if (matches(sub, "show") || matches(sub, "list") || sub == "lst")
-        return errors.push_back("ip link show prints state; a scenario only configures (use add, set, del)");
+        return errors.push_back(
+            "ip link show prints state; a scenario only configures (use add, set, del)");
     errors.push_back(fmt::format("Command \"{}\" is unknown, try \"ip link help\".{}", sub,
                                  didYouMean(sub, {"add", "set", "delete", "del", "change"})));
 }
@@ -234,8 +264,8 @@ std::optional<InterfaceAddress::Scope> parseAddrScope(std::string_view s) {
     return std::nullopt;
 }
 
-const std::initializer_list<std::string_view> kAddrKeywords = {"dev", "label", "broadcast", "brd",
-                                                                   "scope", "local"};
+const std::initializer_list<std::string_view> kAddrKeywords = {"dev", "label", "broadcast",
+                                                               "brd", "scope", "local"};
 
 enum class AddrOp { Add, Replace, Del };
 
@@ -252,7 +282,9 @@ void addrModify(HostConfig& host, ArgCursor& c, AddrOp op, Errors& errors) {
             auto v = c.value();
             if (!v) return errors.push_back(std::string(kIncomplete));
             if (w == "dev") {
-                if (!dev.empty()) return errors.push_back(fmt::format("Error: duplicate \"dev\": \"{}\" is the second value.", *v));
+                if (!dev.empty())
+                    return errors.push_back(
+                        fmt::format("Error: duplicate \"dev\": \"{}\" is the second value.", *v));
                 dev = *v;
             } else if (w == "label") {
                 label = *v;
@@ -261,60 +293,79 @@ void addrModify(HostConfig& host, ArgCursor& c, AddrOp op, Errors& errors) {
                 if (!scope) return errors.push_back(invarg("invalid scope value.", *v));
             } else {
                 if (*v != "+" && *v != "-" && !Ipv4Address::parse(*v))
-                    return errors.push_back(fmt::format("Error: any valid address is expected rather than \"{}\".", *v));
+                    return errors.push_back(fmt::format(
+                        "Error: any valid address is expected rather than \"{}\".", *v));
                 brd = *v;
             }
         } else if (w == "peer" || w == "remote" || w == "anycast" || w == "valid_lft" ||
                    w == "preferred_lft" || w == "metric" || w == "priority" || w == "preference" ||
                    w == "noprefixroute" || w == "home" || w == "nodad" || w == "mngtmpaddr" ||
                    w == "autojoin" || w == "optimistic") {
-            return errors.push_back(fmt::format("ip address option \"{}\" is not modelled (supported: brd, scope, label, dev)", w));
+            return errors.push_back(fmt::format(
+                "ip address option \"{}\" is not modelled (supported: brd, scope, label, dev)", w));
         } else {
             if (w == "local") {
                 auto v = c.value();
                 if (!v) return errors.push_back(std::string(kIncomplete));
                 w = *v;
             }
-            if (local) return errors.push_back(fmt::format("Error: either \"local\" is duplicate, or \"{}\" is a garbage.{}", w, didYouMean(w, kAddrKeywords)));
+            if (local)
+                return errors.push_back(
+                    fmt::format("Error: either \"local\" is duplicate, or \"{}\" is a garbage.{}",
+                                w, didYouMean(w, kAddrKeywords)));
             local = Ipv4Prefix::parse(w);
             if (!local || w == "default" || w == "any" || w == "all")
-                return errors.push_back(fmt::format("Error: any valid prefix is expected rather than \"{}\".", w));
+                return errors.push_back(
+                    fmt::format("Error: any valid prefix is expected rather than \"{}\".", w));
             prefixGiven = w.find('/') != std::string::npos;
         }
     }
-    if (dev.empty()) return errors.push_back("Not enough information: \"dev\" argument is required.");
+    if (dev.empty())
+        return errors.push_back("Not enough information: \"dev\" argument is required.");
     if (!label.empty() && label != dev && !label.starts_with(dev + ":"))
-        return errors.push_back(fmt::format("\"label\" ({}) must match \"dev\" ({}) or be prefixed by \"dev\" with a colon.", label, dev));
+        return errors.push_back(fmt::format(
+            "\"label\" ({}) must match \"dev\" ({}) or be prefixed by \"dev\" with a colon.", label,
+            dev));
     if (!local) return errors.push_back("RTNETLINK answers: Invalid argument (no address given)");
 
     if (!add) {
         InterfaceConfig* i = host.findInterface(dev);
         if (!i) return errors.push_back(cannotFindDevice(dev));
-        auto it = std::find_if(i->addresses.begin(), i->addresses.end(), [&](const InterfaceAddress& a) {
-            return a.address == local->address && (!prefixGiven || a.prefixLength == local->length) &&
-                   (label.empty() || a.label == label);
-        });
+        auto it =
+            std::find_if(i->addresses.begin(), i->addresses.end(), [&](const InterfaceAddress& a) {
+                return a.address == local->address &&
+                       (!prefixGiven || a.prefixLength == local->length) &&
+                       (label.empty() || a.label == label);
+            });
         if (it == i->addresses.end()) return errors.push_back("Error: ipv4: Address not found.");
         i->addresses.erase(it);
         return;
     }
 
-    if (!validDeviceName(dev)) return errors.push_back(fmt::format("Error: argument \"{}\" is wrong: \"dev\" not a valid ifname", dev));
+    if (!validDeviceName(dev))
+        return errors.push_back(
+            fmt::format("Error: argument \"{}\" is wrong: \"dev\" not a valid ifname", dev));
     InterfaceAddress a;
     a.address = local->address;
     a.prefixLength = local->length;
     a.label = label.empty() ? dev : label;
     // iproute2's default_scope: 127/8 is host scope, everything else global.
-    a.scope = scope ? *scope : (a.address.isLoopback() ? InterfaceAddress::Scope::Host : InterfaceAddress::Scope::Global);
+    a.scope = scope ? *scope
+                    : (a.address.isLoopback() ? InterfaceAddress::Scope::Host
+                                              : InterfaceAddress::Scope::Global);
     if (brd) {
-        if (*brd == "+") a.broadcast = Ipv4Address{local->address.value | ~wire::prefixMask(local->length)};
-        else if (*brd == "-") a.broadcast = Ipv4Address{local->address.value & wire::prefixMask(local->length)};
-        else a.broadcast = Ipv4Address::parse(*brd);
+        if (*brd == "+")
+            a.broadcast = Ipv4Address{local->address.value | ~wire::prefixMask(local->length)};
+        else if (*brd == "-")
+            a.broadcast = Ipv4Address{local->address.value & wire::prefixMask(local->length)};
+        else
+            a.broadcast = Ipv4Address::parse(*brd);
     }
     if (InterfaceConfig* existing = host.findInterface(dev)) {
         for (auto& other : existing->addresses) {
             if (other.address != a.address || other.prefixLength != a.prefixLength) continue;
-            if (op != AddrOp::Replace) return errors.push_back("Error: ipv4: Address already assigned.");
+            if (op != AddrOp::Replace)
+                return errors.push_back("Error: ipv4: Address already assigned.");
             other = a;
             return;
         }
@@ -331,7 +382,9 @@ void addrFlush(HostConfig& host, ArgCursor& c, Errors& errors) {
             if (!v) return errors.push_back(std::string(kIncomplete));
             w = *v;
         }
-        if (!dev.empty()) return errors.push_back(fmt::format("Error: either \"dev\" is duplicate, or \"{}\" is a garbage.", w));
+        if (!dev.empty())
+            return errors.push_back(
+                fmt::format("Error: either \"dev\" is duplicate, or \"{}\" is a garbage.", w));
         dev = w;
     }
     if (dev.empty()) return errors.push_back("Flush requires arguments.");
@@ -343,14 +396,17 @@ void addrFlush(HostConfig& host, ArgCursor& c, Errors& errors) {
 } // namespace
 
 void ipAddress(HostConfig& host, ArgCursor& c, Errors& errors) {
-    if (c.done()) return errors.push_back("ip address show prints state; a scenario only configures (use add, del)");
+    if (c.done())
+        return errors.push_back(
+            "ip address show prints state; a scenario only configures (use add, del)");
     std::string sub = c.take();
     if (matches(sub, "add")) return addrModify(host, c, AddrOp::Add, errors);
     if (matches(sub, "replace")) return addrModify(host, c, AddrOp::Replace, errors);
     if (matches(sub, "delete")) return addrModify(host, c, AddrOp::Del, errors);
     if (matches(sub, "flush")) return addrFlush(host, c, errors);
     if (matches(sub, "show") || matches(sub, "list") || sub == "lst")
-        return errors.push_back("ip address show prints state; a scenario only configures (use add, del)");
+        return errors.push_back(
+            "ip address show prints state; a scenario only configures (use add, del)");
     errors.push_back(fmt::format("Command \"{}\" is unknown, try \"ip address help\".{}", sub,
                                  didYouMean(sub, {"add", "delete", "del", "flush", "replace"})));
 }

@@ -62,7 +62,8 @@ bool isErrorType(RouteType t) {
 struct RouteRequest {
     RouteConfig route;
     bool haveDestination = false;
-    bool typeGiven = false, metricGiven = false, tableGiven = false, protoGiven = false, scopeGiven = false;
+    bool typeGiven = false, metricGiven = false, tableGiven = false, protoGiven = false,
+         scopeGiven = false;
 };
 
 const std::initializer_list<std::string_view> kRouteKeywords = {
@@ -87,7 +88,10 @@ bool parseRoute(ArgCursor& c, RouteRequest& req, Errors& errors) {
                 text = *again;
             }
             auto gw = Ipv4Address::parse(text);
-            if (!gw) return errors.push_back(fmt::format("Error: any valid address is expected rather than \"{}\".", text)), false;
+            if (!gw)
+                return errors.push_back(fmt::format(
+                           "Error: any valid address is expected rather than \"{}\".", text)),
+                       false;
             r.gateway = *gw;
         } else if (w == "dev" || w == "oif") {
             auto v = need();
@@ -97,7 +101,10 @@ bool parseRoute(ArgCursor& c, RouteRequest& req, Errors& errors) {
             auto v = need();
             if (!v) return false;
             auto a = Ipv4Address::parse(*v);
-            if (!a) return errors.push_back(fmt::format("Error: any valid address is expected rather than \"{}\".", *v)), false;
+            if (!a)
+                return errors.push_back(fmt::format(
+                           "Error: any valid address is expected rather than \"{}\".", *v)),
+                       false;
             r.prefsrc = *a;
         } else if (w == "metric" || w == "preference" || w == "priority") {
             auto v = need();
@@ -128,12 +135,17 @@ bool parseRoute(ArgCursor& c, RouteRequest& req, Errors& errors) {
             r.scope = *s;
             req.scopeGiven = true;
         } else if (w == "onlink" || w == "nexthop" || w == "mtu" || w == "advmss" || w == "tos" ||
-                   w == "dsfield" || w == "realm" || w == "realms" || w == "weight" || w == "encap" ||
-                   w == "expires" || w == "congctl" || w == "initcwnd" || w == "initrwnd" ||
-                   w == "rtt" || w == "rttvar" || w == "window" || w == "hoplimit" || w == "nhid" ||
-                   w == "pref" || w == "features" || w == "quickack" || w == "fastopen_no_cookie" ||
-                   w == "ttl-propagate" || w == "from" || w == "lock") {
-            return errors.push_back(fmt::format("ip route option \"{}\" is not modelled (supported: TYPE, via, dev, src, metric, table, proto, scope)", w)), false;
+                   w == "dsfield" || w == "realm" || w == "realms" || w == "weight" ||
+                   w == "encap" || w == "expires" || w == "congctl" || w == "initcwnd" ||
+                   w == "initrwnd" || w == "rtt" || w == "rttvar" || w == "window" ||
+                   w == "hoplimit" || w == "nhid" || w == "pref" || w == "features" ||
+                   w == "quickack" || w == "fastopen_no_cookie" || w == "ttl-propagate" ||
+                   w == "from" || w == "lock") {
+            return errors.push_back(
+                       fmt::format("ip route option \"{}\" is not modelled (supported: TYPE, via, "
+                                   "dev, src, metric, table, proto, scope)",
+                                   w)),
+                   false;
         } else {
             if (w == "to") {
                 auto v = need();
@@ -141,7 +153,10 @@ bool parseRoute(ArgCursor& c, RouteRequest& req, Errors& errors) {
                 w = *v;
             }
             if (req.haveDestination)
-                return errors.push_back(fmt::format("Error: either \"to\" is duplicate, or \"{}\" is a garbage.{}", w, didYouMean(w, kRouteKeywords))), false;
+                return errors.push_back(fmt::format(
+                           "Error: either \"to\" is duplicate, or \"{}\" is a garbage.{}", w,
+                           didYouMean(w, kRouteKeywords))),
+                       false;
             if (!(w[0] >= '0' && w[0] <= '9') && w != "default" && w != "all" && w != "any") {
                 if (auto t = parseRouteType(w)) {
                     r.type = *t;
@@ -150,11 +165,16 @@ bool parseRoute(ArgCursor& c, RouteRequest& req, Errors& errors) {
                     if (!v) return false;
                     w = *v;
                 } else if (w == "nat" || w == "anycast" || w == "multicast" || w == "xresolve") {
-                    return errors.push_back(fmt::format("route type \"{}\" is not modelled", w)), false;
+                    return errors.push_back(fmt::format("route type \"{}\" is not modelled", w)),
+                           false;
                 }
             }
             auto p = Ipv4Prefix::parse(w);
-            if (!p) return errors.push_back(fmt::format("Error: any valid prefix is expected rather than \"{}\".{}", w, didYouMean(w, kRouteKeywords))), false;
+            if (!p)
+                return errors.push_back(
+                           fmt::format("Error: any valid prefix is expected rather than \"{}\".{}",
+                                       w, didYouMean(w, kRouteKeywords))),
+                       false;
             r.destination = *p;
             req.haveDestination = true;
         }
@@ -173,13 +193,16 @@ bool gatewayReachable(const HostConfig& host, Ipv4Address gw, std::string_view d
     for (const auto& i : host.interfaces) {
         if (!i.up || (!dev.empty() && i.name != dev)) continue;
         for (const auto& a : i.addresses) {
+            // A local address resolves to an RTN_LOCAL route, which fib_check_nh_v4_gw accepts.
+            if (a.address == gw) return true;
             Ipv4Prefix p{a.address, a.prefixLength};
             // fib_add_ifaddr adds no prefix route for a /32 or for 0/8.
             if (a.prefixLength < 32 && !p.network().isZeronet() && p.contains(gw)) return true;
         }
     }
     for (const auto& r : host.routes) {
-        if (r.type != RouteType::Unicast || r.device.empty() || r.scope == RouteScope::Universe) continue;
+        if (r.type != RouteType::Unicast || r.device.empty() || r.scope == RouteScope::Universe)
+            continue;
         if (!dev.empty() && r.device != dev) continue;
         if (isUp(host, r.device) && r.destination.contains(gw)) return true;
     }
@@ -188,8 +211,8 @@ bool gatewayReachable(const HostConfig& host, Ipv4Address gw, std::string_view d
 
 bool sameRoute(const RouteConfig& a, const RouteConfig& b) {
     return a.type == b.type && a.destination == b.destination && a.gateway == b.gateway &&
-           a.device == b.device && a.prefsrc == b.prefsrc && a.metric == b.metric && a.table == b.table &&
-           a.scope == b.scope && a.protocol == b.protocol;
+           a.device == b.device && a.prefsrc == b.prefsrc && a.metric == b.metric &&
+           a.table == b.table && a.scope == b.scope && a.protocol == b.protocol;
 }
 
 enum class RouteOp { Add, Replace, Append, Prepend, Change, Del };
@@ -199,16 +222,21 @@ void routeModify(HostConfig& host, ArgCursor& c, RouteOp op, Errors& errors) {
     if (!parseRoute(c, req, errors)) return;
     RouteConfig& r = req.route;
     if (!req.haveDestination) return errors.push_back("Error: \"to\" argument is required.");
-    if (!r.device.empty() && !host.findInterface(r.device)) return errors.push_back(cannotFindDevice(r.device));
+    if (!r.device.empty() && !host.findInterface(r.device))
+        return errors.push_back(cannotFindDevice(r.device));
     // iproute2 puts local and broadcast routes in the local table unless told otherwise.
-    if (!req.tableGiven && (r.type == RouteType::Local || r.type == RouteType::Broadcast)) r.table = 255;
+    if (!req.tableGiven && (r.type == RouteType::Local || r.type == RouteType::Broadcast))
+        r.table = 255;
 
     if (op == RouteOp::Del) {
         auto it = std::find_if(host.routes.begin(), host.routes.end(), [&](const RouteConfig& x) {
             return x.table == r.table && x.destination == r.destination &&
-                   (!req.typeGiven || x.type == r.type) && (!req.metricGiven || x.metric == r.metric) &&
-                   (!r.gateway || x.gateway == r.gateway) && (r.device.empty() || x.device == r.device) &&
-                   (!r.prefsrc || x.prefsrc == r.prefsrc) && (!req.protoGiven || x.protocol == r.protocol) &&
+                   (!req.typeGiven || x.type == r.type) &&
+                   (!req.metricGiven || x.metric == r.metric) &&
+                   (!r.gateway || x.gateway == r.gateway) &&
+                   (r.device.empty() || x.device == r.device) &&
+                   (!r.prefsrc || x.prefsrc == r.prefsrc) &&
+                   (!req.protoGiven || x.protocol == r.protocol) &&
                    (!req.scopeGiven || x.scope == r.scope);
         });
         if (it == host.routes.end()) return errors.push_back("RTNETLINK answers: No such process");
@@ -220,24 +248,31 @@ void routeModify(HostConfig& host, ArgCursor& c, RouteOp op, Errors& errors) {
         return errors.push_back("Error: Invalid prefix for given prefix length.");
     if (!req.scopeGiven) {
         // iproute2's defaults: host for local, link for broadcast and gateway-less unicast.
-        if (r.type == RouteType::Local) r.scope = RouteScope::Host;
-        else if (r.type == RouteType::Broadcast) r.scope = RouteScope::Link;
-        else if (r.type == RouteType::Unicast && !r.gateway) r.scope = RouteScope::Link;
+        if (r.type == RouteType::Local)
+            r.scope = RouteScope::Host;
+        else if (r.type == RouteType::Broadcast)
+            r.scope = RouteScope::Link;
+        else if (r.type == RouteType::Unicast && !r.gateway)
+            r.scope = RouteScope::Link;
     }
     if (isErrorType(r.type)) {
         if (r.gateway || !r.device.empty())
-            return errors.push_back("Error: Gateway, device and multipath can not be specified for this route type.");
+            return errors.push_back(
+                "Error: Gateway, device and multipath can not be specified for this route type.");
     } else if (r.scope == RouteScope::Host) {
-        if (r.gateway) return errors.push_back("Error: Route with host scope can not have a gateway.");
+        if (r.gateway)
+            return errors.push_back("Error: Route with host scope can not have a gateway.");
         if (r.device.empty()) return errors.push_back("RTNETLINK answers: No such device");
     } else if (r.gateway) {
-        if (!gatewayReachable(host, *r.gateway, r.device)) return errors.push_back("Error: Nexthop has invalid gateway.");
+        if (!gatewayReachable(host, *r.gateway, r.device))
+            return errors.push_back("Error: Nexthop has invalid gateway.");
     } else {
         if (r.device.empty()) return errors.push_back("RTNETLINK answers: No such device");
         if (!isUp(host, r.device)) return errors.push_back("Error: Device for nexthop is not up.");
     }
-    if (r.prefsrc && !(r.type == RouteType::Local && r.prefsrc == r.destination.address &&
-                       r.destination.length == 32) &&
+    if (r.prefsrc &&
+        !(r.type == RouteType::Local && r.prefsrc == r.destination.address &&
+          r.destination.length == 32) &&
         !isLocalAddress(host, *r.prefsrc))
         return errors.push_back("Error: Invalid prefsrc address.");
 
@@ -252,28 +287,36 @@ void routeModify(HostConfig& host, ArgCursor& c, RouteOp op, Errors& errors) {
         break;
     case RouteOp::Append:
     case RouteOp::Prepend:
-        if (std::any_of(host.routes.begin(), host.routes.end(), [&](const RouteConfig& x) { return sameRoute(x, r); }))
+        if (std::any_of(host.routes.begin(), host.routes.end(),
+                        [&](const RouteConfig& x) { return sameRoute(x, r); }))
             return errors.push_back("RTNETLINK answers: File exists");
-        if (op == RouteOp::Prepend && it != host.routes.end()) host.routes.insert(it, r);
-        else host.routes.push_back(r);
+        if (op == RouteOp::Prepend && it != host.routes.end())
+            host.routes.insert(it, r);
+        else
+            host.routes.push_back(r);
         break;
     case RouteOp::Replace:
-        if (it != host.routes.end()) *it = r;
-        else host.routes.push_back(r);
+        if (it != host.routes.end())
+            *it = r;
+        else
+            host.routes.push_back(r);
         break;
     case RouteOp::Change:
-        if (it == host.routes.end()) return errors.push_back("RTNETLINK answers: No such file or directory");
+        if (it == host.routes.end())
+            return errors.push_back("RTNETLINK answers: No such file or directory");
         *it = r;
         break;
-    case RouteOp::Del: break;
+    case RouteOp::Del:
+        break;
     }
 }
 
 // ---- ip neigh ----
 
 std::optional<NeighState> parseNud(std::string_view w) {
-    for (auto s : {NeighState::Permanent, NeighState::Noarp, NeighState::Reachable, NeighState::Stale,
-                   NeighState::Delay, NeighState::Probe, NeighState::Failed, NeighState::Incomplete})
+    for (auto s :
+         {NeighState::Permanent, NeighState::Noarp, NeighState::Reachable, NeighState::Stale,
+          NeighState::Delay, NeighState::Probe, NeighState::Failed, NeighState::Incomplete})
         if (neighStateName(s) == w) return s;
     return std::nullopt;
 }
@@ -297,27 +340,39 @@ void neighModify(HostConfig& host, ArgCursor& c, NeighOp op, Errors& errors) {
                 dev = *v;
             } else {
                 auto s = parseNud(*v);
-                if (!s) return errors.push_back(invarg("nud state is bad", *v) + didYouMean(*v, {"permanent", "noarp", "reachable", "stale"}));
+                if (!s)
+                    return errors.push_back(
+                        invarg("nud state is bad", *v) +
+                        didYouMean(*v, {"permanent", "noarp", "reachable", "stale"}));
                 state = *s;
             }
-        } else if (w == "router" || w == "proxy" || w == "extern_learn" || w == "use" || w == "managed" ||
-                   w == "protocol" || w == "vrf") {
-            return errors.push_back(fmt::format("ip neigh option \"{}\" is not modelled (supported: lladdr, dev, nud)", w));
+        } else if (w == "router" || w == "proxy" || w == "extern_learn" || w == "use" ||
+                   w == "managed" || w == "protocol" || w == "vrf") {
+            return errors.push_back(fmt::format(
+                "ip neigh option \"{}\" is not modelled (supported: lladdr, dev, nud)", w));
         } else {
             if (w == "to") {
                 auto v = c.value();
                 if (!v) return errors.push_back(std::string(kIncomplete));
                 w = *v;
             }
-            if (dst) return errors.push_back(fmt::format("Error: either \"to\" is duplicate, or \"{}\" is a garbage.{}", w, didYouMean(w, {"lladdr", "dev", "nud"})));
+            if (dst)
+                return errors.push_back(
+                    fmt::format("Error: either \"to\" is duplicate, or \"{}\" is a garbage.{}", w,
+                                didYouMean(w, {"lladdr", "dev", "nud"})));
             dst = Ipv4Address::parse(w);
-            if (!dst) return errors.push_back(fmt::format("Error: any valid address is expected rather than \"{}\".", w));
+            if (!dst)
+                return errors.push_back(
+                    fmt::format("Error: any valid address is expected rather than \"{}\".", w));
         }
     }
-    if (!dst || dev.empty()) return errors.push_back("Device and destination are required arguments.");
+    if (!dst || dev.empty())
+        return errors.push_back("Device and destination are required arguments.");
     if (!host.findInterface(dev)) return errors.push_back(cannotFindDevice(dev));
-    auto it = std::find_if(host.neighbours.begin(), host.neighbours.end(),
-                           [&](const NeighbourConfig& n) { return n.address == *dst && n.device == dev; });
+    auto it =
+        std::find_if(host.neighbours.begin(), host.neighbours.end(), [&](const NeighbourConfig& n) {
+            return n.address == *dst && n.device == dev;
+        });
     bool exists = it != host.neighbours.end();
     if (op == NeighOp::Del) {
         if (!exists) return errors.push_back("RTNETLINK answers: No such file or directory");
@@ -325,41 +380,54 @@ void neighModify(HostConfig& host, ArgCursor& c, NeighOp op, Errors& errors) {
         return;
     }
     if (op == NeighOp::Add && exists) return errors.push_back("RTNETLINK answers: File exists");
-    if (op == NeighOp::Change && !exists) return errors.push_back("RTNETLINK answers: No such file or directory");
+    if (op == NeighOp::Change && !exists)
+        return errors.push_back("RTNETLINK answers: No such file or directory");
     bool valid = state != NeighState::Failed && state != NeighState::Incomplete;
     // neigh_update: a valid state needs an address, given or already known.
-    if (valid && !lladdr && !(exists && it->lladdr)) return errors.push_back("Error: No link layer address given.");
+    if (valid && !lladdr && !(exists && it->lladdr))
+        return errors.push_back("Error: No link layer address given.");
     NeighbourConfig n{*dst, lladdr ? lladdr : (exists ? it->lladdr : std::nullopt), dev, state};
-    if (exists) *it = n;
-    else host.neighbours.push_back(n);
+    if (exists)
+        *it = n;
+    else
+        host.neighbours.push_back(n);
 }
 
 } // namespace
 
 void ipRoute(HostConfig& host, ArgCursor& c, Errors& errors) {
-    if (c.done()) return errors.push_back("ip route show prints state; a scenario only configures (use add, replace, del)");
+    if (c.done())
+        return errors.push_back(
+            "ip route show prints state; a scenario only configures (use add, replace, del)");
     std::string sub = c.take();
     if (matches(sub, "add")) return routeModify(host, c, RouteOp::Add, errors);
     if (matches(sub, "replace")) return routeModify(host, c, RouteOp::Replace, errors);
     if (matches(sub, "append")) return routeModify(host, c, RouteOp::Append, errors);
     if (matches(sub, "prepend")) return routeModify(host, c, RouteOp::Prepend, errors);
-    if (matches(sub, "change") || sub == "chg") return routeModify(host, c, RouteOp::Change, errors);
+    if (matches(sub, "change") || sub == "chg")
+        return routeModify(host, c, RouteOp::Change, errors);
     if (matches(sub, "delete")) return routeModify(host, c, RouteOp::Del, errors);
     if (matches(sub, "show") || matches(sub, "list") || sub == "lst" || matches(sub, "get"))
-        return errors.push_back("ip route show/get prints state; a scenario only configures (use add, replace, del)");
-    errors.push_back(fmt::format("Command \"{}\" is unknown, try \"ip route help\".{}", sub,
-                                 didYouMean(sub, {"add", "replace", "append", "delete", "del", "change", "prepend"})));
+        return errors.push_back(
+            "ip route show/get prints state; a scenario only configures (use add, replace, del)");
+    errors.push_back(fmt::format(
+        "Command \"{}\" is unknown, try \"ip route help\".{}", sub,
+        didYouMean(sub, {"add", "replace", "append", "delete", "del", "change", "prepend"})));
 }
 
 void ipNeigh(HostConfig& host, ArgCursor& c, Errors& errors) {
-    if (c.done()) return errors.push_back("ip neigh show prints state; a scenario only configures (use add, replace, del)");
+    if (c.done())
+        return errors.push_back(
+            "ip neigh show prints state; a scenario only configures (use add, replace, del)");
     std::string sub = c.take();
     if (matches(sub, "add")) return neighModify(host, c, NeighOp::Add, errors);
     if (matches(sub, "replace")) return neighModify(host, c, NeighOp::Replace, errors);
-    if (matches(sub, "change") || sub == "chg") return neighModify(host, c, NeighOp::Change, errors);
+    if (matches(sub, "change") || sub == "chg")
+        return neighModify(host, c, NeighOp::Change, errors);
     if (matches(sub, "delete")) return neighModify(host, c, NeighOp::Del, errors);
     if (matches(sub, "show") || matches(sub, "list") || sub == "lst" || matches(sub, "get"))
-        return errors.push_back("ip neigh show prints state; a scenario only configures (use add, replace, del)");
+        return errors.push_back(
+            "ip neigh show prints state; a scenario only configures (use add, replace, del)");
     errors.push_back(fmt::format("Command \"{}\" is unknown, try \"ip neigh help\".{}", sub,
                                  didYouMean(sub, {"add", "replace", "change", "delete", "del"})));
 }
@@ -371,7 +439,8 @@ void runIp(HostConfig& host, Words args, Errors& errors) {
         if (opt == "-4" || opt == "-f" || opt == "-family") {
             if (opt != "-4") {
                 auto v = c.value();
-                if (!v || *v != "inet") return errors.push_back("ip: only the inet family is modelled");
+                if (!v || *v != "inet")
+                    return errors.push_back("ip: only the inet family is modelled");
             }
             continue;
         }
@@ -382,10 +451,11 @@ void runIp(HostConfig& host, Words args, Errors& errors) {
     std::string obj = c.take();
     // iproute2 takes the first object in its table that the word abbreviates.
     static constexpr std::string_view kObjects[] = {
-        "address", "addrlabel", "maddress", "route", "rule", "neighbor", "neighbour", "ntable", "ntbl",
-        "link", "l2tp", "fou", "ila", "macsec", "tunnel", "tuntap", "tap", "token", "tcpmetrics",
-        "tcp_metrics", "monitor", "xfrm", "mroute", "mrule", "netns", "netconf", "vrf", "sr",
-        "nexthop", "mptcp", "ioam", "stats"};
+        "address", "addrlabel", "maddress", "route", "rule",       "neighbor",    "neighbour",
+        "ntable",  "ntbl",      "link",     "l2tp",  "fou",        "ila",         "macsec",
+        "tunnel",  "tuntap",    "tap",      "token", "tcpmetrics", "tcp_metrics", "monitor",
+        "xfrm",    "mroute",    "mrule",    "netns", "netconf",    "vrf",         "sr",
+        "nexthop", "mptcp",     "ioam",     "stats"};
     std::string_view found;
     for (auto o : kObjects)
         if (matches(obj, o)) {
@@ -397,9 +467,11 @@ void runIp(HostConfig& host, Words args, Errors& errors) {
     if (found == "neighbor" || found == "neighbour") return ipNeigh(host, c, errors);
     if (found == "link") return ipLink(host, c, errors);
     if (!found.empty())
-        return errors.push_back(fmt::format("ip {} is not modelled (supported: link, address, route, neigh)", found));
-    errors.push_back(fmt::format("Object \"{}\" is unknown, try \"ip help\".{}", obj,
-                                 didYouMean(obj, {"address", "route", "neighbour", "neighbor", "link", "addr"})));
+        return errors.push_back(
+            fmt::format("ip {} is not modelled (supported: link, address, route, neigh)", found));
+    errors.push_back(fmt::format(
+        "Object \"{}\" is unknown, try \"ip help\".{}", obj,
+        didYouMean(obj, {"address", "route", "neighbour", "neighbor", "link", "addr"})));
 }
 
 } // namespace stackscope::scenario::detail

@@ -32,7 +32,7 @@ struct ScenarioResult {
 using IptablesValidator = std::function<std::optional<std::string>(const IptablesInput&)>;
 
 class ScenarioReader {
-public:
+  public:
     // Without a validator every iptables input is reported as unsupported.
     void setIptablesValidator(IptablesValidator validator) { m_validator = std::move(validator); }
 
@@ -42,7 +42,7 @@ public:
     // Applies the lines on top of an existing configuration (an editor pasting commands).
     ScenarioResult apply(HostConfig start, std::string_view text, std::string fileName) const;
 
-private:
+  private:
     IptablesValidator m_validator;
 };
 

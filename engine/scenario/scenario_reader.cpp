@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -19,8 +20,10 @@ bool matches(std::string_view word, std::string_view keyword) {
 int editDistance(std::string_view a, std::string_view b) {
     const std::size_t n = a.size(), m = b.size();
     std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1, 0));
-    for (std::size_t i = 0; i <= n; ++i) d[i][0] = int(i);
-    for (std::size_t j = 0; j <= m; ++j) d[0][j] = int(j);
+    for (std::size_t i = 0; i <= n; ++i)
+        d[i][0] = int(i);
+    for (std::size_t j = 0; j <= m; ++j)
+        d[0][j] = int(j);
     for (std::size_t i = 1; i <= n; ++i) {
         for (std::size_t j = 1; j <= m; ++j) {
             int cost = a[i - 1] == b[j - 1] ? 0 : 1;
@@ -72,7 +75,8 @@ std::optional<std::pair<Ipv4Address, std::uint16_t>> parseAddressPort(std::strin
     if (colon == std::string_view::npos) return std::nullopt;
     auto addr = Ipv4Address::parse(text.substr(0, colon));
     auto port = parseU32(text.substr(colon + 1));
-    if (!addr || !port || *port > 65535 || text.substr(colon + 1).starts_with("0x")) return std::nullopt;
+    if (!addr || !port || *port > 65535 || text.substr(colon + 1).starts_with("0x"))
+        return std::nullopt;
     return std::pair{*addr, std::uint16_t(*port)};
 }
 
@@ -94,8 +98,8 @@ namespace {
 using namespace detail;
 
 const std::initializer_list<std::string_view> kCommands = {
-    "ip", "sysctl", "ethtool", "tc", "iptables", "iptables-restore", "tcpdump",
-    "hostname", "cpus", "socket", "send"};
+    "ip",      "sysctl",   "ethtool", "tc",     "iptables", "iptables-restore",
+    "tcpdump", "hostname", "cpus",    "socket", "send"};
 
 void runHostname(HostConfig& host, Words args, Errors& errors) {
     if (args.size() != 1) {
@@ -107,8 +111,8 @@ void runHostname(HostConfig& host, Words args, Errors& errors) {
     // sethostname takes up to 64 bytes; hostname(1) also wants a valid DNS-style name.
     bool valid = !name.empty() && name.size() <= 64 && name.front() != '-' && name.front() != '.';
     for (char c : name)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
             valid = false;
     if (!valid) {
         errors.push_back("hostname: the specified hostname is invalid");
@@ -171,7 +175,7 @@ std::optional<Heredoc> findHeredoc(const std::vector<std::string>& words, std::s
 }
 
 class Reader {
-public:
+  public:
     Reader(const IptablesValidator& validator, std::string fileName, HostConfig start)
         : m_validator(validator), m_file(std::move(fileName)) {
         m_result.config = std::move(start);
@@ -197,7 +201,7 @@ public:
             int first = int(i) + 1;
             std::string logical = lines[i++];
             // Backslash-newline joins physical lines; errors cite the first one.
-            while (!logical.empty() && logical.back() == '\\' && i < lines.size()) {
+            while (endsWithContinuation(logical) && i < lines.size()) {
                 logical.pop_back();
                 logical += lines[i++];
             }
@@ -220,9 +224,8 @@ public:
                 bool closed = false;
                 while (i < lines.size()) {
                     std::string l = lines[i++];
-                    if (heredoc->stripTabs) l.erase(0, l.find_first_not_of('\t') == std::string::npos
-                                                          ? l.size()
-                                                          : l.find_first_not_of('\t'));
+                    if (heredoc->stripTabs)
+                        l.erase(0, std::min(l.size(), l.find_first_not_of('\t')));
                     if (l == heredoc->delimiter) {
                         closed = true;
                         break;
@@ -231,8 +234,9 @@ public:
                     body += '\n';
                 }
                 if (!closed) {
-                    report(first, fmt::format("here-document is not terminated: no line \"{}\" follows",
-                                              heredoc->delimiter));
+                    report(first,
+                           fmt::format("here-document is not terminated: no line \"{}\" follows",
+                                       heredoc->delimiter));
                     continue;
                 }
                 runHeredoc(first, heredoc->words, body);
@@ -243,7 +247,7 @@ public:
         return std::move(m_result);
     }
 
-private:
+  private:
     void report(int line, std::string message) {
         m_result.errors.push_back(Diagnostic{m_file, line, 0, std::move(message)});
     }
@@ -260,8 +264,9 @@ private:
 
     void runHeredoc(int line, const std::vector<std::string>& words, const std::string& body) {
         if (words.empty() || words[0] != "iptables-restore") {
-            report(line, fmt::format("here-documents are only supported for iptables-restore, not \"{}\"",
-                                     words.empty() ? std::string() : words[0]));
+            report(line,
+                   fmt::format("here-documents are only supported for iptables-restore, not \"{}\"",
+                               words.empty() ? std::string() : words[0]));
             return;
         }
         IptablesInput input;
@@ -277,15 +282,24 @@ private:
         Words args(words.data() + 1, words.size() - 1);
         Errors errors;
         HostConfig& host = m_result.config;
-        if (cmd == "ip") runIp(host, args, errors);
-        else if (cmd == "sysctl") runSysctl(host, args, errors);
-        else if (cmd == "ethtool") runEthtool(host, args, errors);
-        else if (cmd == "tc") runTc(host, args, errors);
-        else if (cmd == "socket") runSocket(host, args, errors);
-        else if (cmd == "send") runSend(host, args, errors);
-        else if (cmd == "tcpdump") runTcpdump(host, args, errors);
-        else if (cmd == "hostname") runHostname(host, args, errors);
-        else if (cmd == "cpus") runCpus(host, args, errors);
+        if (cmd == "ip")
+            runIp(host, args, errors);
+        else if (cmd == "sysctl")
+            runSysctl(host, args, errors);
+        else if (cmd == "ethtool")
+            runEthtool(host, args, errors);
+        else if (cmd == "tc")
+            runTc(host, args, errors);
+        else if (cmd == "socket")
+            runSocket(host, args, errors);
+        else if (cmd == "send")
+            runSend(host, args, errors);
+        else if (cmd == "tcpdump")
+            runTcpdump(host, args, errors);
+        else if (cmd == "hostname")
+            runHostname(host, args, errors);
+        else if (cmd == "cpus")
+            runCpus(host, args, errors);
         else if (cmd == "iptables") {
             IptablesInput input;
             input.argv = words;
@@ -303,9 +317,11 @@ private:
                                          "lines or an iptables-restore <<EOF block",
                                          cmd));
         } else {
-            errors.push_back(fmt::format("unknown command \"{}\"{}", cmd, didYouMean(cmd, kCommands)));
+            errors.push_back(
+                fmt::format("unknown command \"{}\"{}", cmd, didYouMean(cmd, kCommands)));
         }
-        for (auto& e : errors) report(line, std::move(e));
+        for (auto& e : errors)
+            report(line, std::move(e));
     }
 
     const IptablesValidator& m_validator;
@@ -321,7 +337,8 @@ std::string Diagnostic::toString() const {
     return fmt::format("{}:{}: {}", file, line, message);
 }
 
-ScenarioResult ScenarioReader::apply(HostConfig start, std::string_view text, std::string fileName) const {
+ScenarioResult ScenarioReader::apply(HostConfig start, std::string_view text,
+                                     std::string fileName) const {
     Reader reader(m_validator, std::move(fileName), std::move(start));
     return reader.run(text);
 }
@@ -331,10 +348,17 @@ ScenarioResult ScenarioReader::read(std::string_view text, std::string fileName)
 }
 
 ScenarioResult ScenarioReader::readFile(const std::string& path) const {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        ScenarioResult r;
+        r.errors.push_back(Diagnostic{path, 0, 0, "is a directory, not a scenario file"});
+        return r;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         ScenarioResult r;
-        r.errors.push_back(Diagnostic{path, 0, 0, "cannot open the scenario file (missing or unreadable)"});
+        r.errors.push_back(
+            Diagnostic{path, 0, 0, "cannot open the scenario file (missing or unreadable)"});
         return r;
     }
     std::ostringstream text;

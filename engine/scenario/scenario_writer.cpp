@@ -26,18 +26,24 @@ std::string tcTime(Nanos t) {
 
 std::string_view addrScopeName(InterfaceAddress::Scope s) {
     switch (s) {
-    case InterfaceAddress::Scope::Global: return "global";
-    case InterfaceAddress::Scope::Link: return "link";
-    case InterfaceAddress::Scope::Host: return "host";
+    case InterfaceAddress::Scope::Global:
+        return "global";
+    case InterfaceAddress::Scope::Link:
+        return "link";
+    case InterfaceAddress::Scope::Host:
+        return "host";
     }
     return "global";
 }
 
 std::string_view routeScopeName(RouteScope s) {
     switch (s) {
-    case RouteScope::Universe: return "global";
-    case RouteScope::Link: return "link";
-    case RouteScope::Host: return "host";
+    case RouteScope::Universe:
+        return "global";
+    case RouteScope::Link:
+        return "link";
+    case RouteScope::Host:
+        return "host";
     }
     return "global";
 }
@@ -53,15 +59,16 @@ bool isDeviceKey(const std::string& key) {
 }
 
 bool sameAddress(const InterfaceAddress& a, const InterfaceAddress& b) {
-    return a.address == b.address && a.prefixLength == b.prefixLength && a.broadcast == b.broadcast &&
-           a.label == b.label && a.scope == b.scope;
+    return a.address == b.address && a.prefixLength == b.prefixLength &&
+           a.broadcast == b.broadcast && a.label == b.label && a.scope == b.scope;
 }
 
 void emitSysctls(std::string& out, Sysctls& sim, const std::map<std::string, std::string>& target,
                  bool deviceKeys) {
     auto emit = [&](const std::string& key, const std::string& value) {
         auto now = sim.all();
-        auto it = std::find_if(now.begin(), now.end(), [&](const auto& kv) { return kv.first == key; });
+        auto it =
+            std::find_if(now.begin(), now.end(), [&](const auto& kv) { return kv.first == key; });
         if (it != now.end() && it->second == value) return;
         // Multi-field values ("32768\t60999") are written with a space, quoted.
         std::string text = value;
@@ -71,7 +78,8 @@ void emitSysctls(std::string& out, Sysctls& sim, const std::map<std::string, std
     };
     // ip_forward first: writing it also sets every conf.*.forwarding.
     if (!deviceKeys)
-        if (auto it = target.find("net.ipv4.ip_forward"); it != target.end()) emit(it->first, it->second);
+        if (auto it = target.find("net.ipv4.ip_forward"); it != target.end())
+            emit(it->first, it->second);
     for (const auto& [key, value] : target)
         if (isDeviceKey(key) == deviceKeys) emit(key, value);
 }
@@ -96,29 +104,37 @@ void emitQdisc(std::string& out, const InterfaceConfig& i) {
         if (q.interval) line += " interval " + tcTime(*q.interval);
         break;
     case QdiscKind::PfifoFast:
-    case QdiscKind::Noqueue: break;
+    case QdiscKind::Noqueue:
+        break;
     }
     out += line + "\n";
 }
 
-std::string routeLine(const RouteConfig& r) {
-    std::string line = "ip route add";
+std::string routeLine(const RouteConfig& r, bool append) {
+    // A second route to the same destination, table and metric can only be appended.
+    std::string line = append ? "ip route append" : "ip route add";
     if (r.type != RouteType::Unicast) line += fmt::format(" {}", routeTypeName(r.type));
-    line += r.destination.length == 0 && r.destination.address.isAny() ? std::string(" default")
-                                                                       : " " + r.destination.toString();
+    line += r.destination.length == 0 && r.destination.address.isAny()
+                ? std::string(" default")
+                : " " + r.destination.toString();
     if (r.gateway) line += " via " + r.gateway->toString();
     if (!r.device.empty()) line += " dev " + quoteShellWord(r.device);
     if (r.prefsrc) line += " src " + r.prefsrc->toString();
     if (r.metric != 0) line += fmt::format(" metric {}", r.metric);
-    std::uint32_t defaultTable = r.type == RouteType::Local || r.type == RouteType::Broadcast ? 255 : 254;
+    std::uint32_t defaultTable =
+        r.type == RouteType::Local || r.type == RouteType::Broadcast ? 255 : 254;
     if (r.table != defaultTable) {
-        if (r.table == 254) line += " table main";
-        else if (r.table == 255) line += " table local";
-        else line += fmt::format(" table {}", r.table);
+        if (r.table == 254)
+            line += " table main";
+        else if (r.table == 255)
+            line += " table local";
+        else
+            line += fmt::format(" table {}", r.table);
     }
     if (r.protocol != "boot") line += " proto " + quoteShellWord(r.protocol);
     RouteScope defaultScope = RouteScope::Universe;
-    if (r.type == RouteType::Local) defaultScope = RouteScope::Host;
+    if (r.type == RouteType::Local)
+        defaultScope = RouteScope::Host;
     else if (r.type == RouteType::Broadcast || (r.type == RouteType::Unicast && !r.gateway))
         defaultScope = RouteScope::Link;
     if (r.scope != defaultScope) line += fmt::format(" scope {}", routeScopeName(r.scope));
@@ -134,13 +150,15 @@ std::string writeScenario(const HostConfig& h) {
     if (h.cpus != base.cpus) out += fmt::format("cpus {}\n", h.cpus);
 
     std::map<std::string, std::string> target;
-    for (auto& [k, v] : h.sysctls.all()) target[k] = v;
+    for (auto& [k, v] : h.sysctls.all())
+        target[k] = v;
     Sysctls sim = base.sysctls;
     emitSysctls(out, sim, target, false);
 
     // Links in ifindex order, so the reader hands out the same ifindexes and MACs.
     std::vector<const InterfaceConfig*> links;
-    for (const auto& i : h.interfaces) links.push_back(&i);
+    for (const auto& i : h.interfaces)
+        links.push_back(&i);
     std::sort(links.begin(), links.end(), [](auto* a, auto* b) { return a->ifindex < b->ifindex; });
     HostConfig scratch = base;
     for (const InterfaceConfig* i : links) {
@@ -148,17 +166,20 @@ std::string writeScenario(const HostConfig& h) {
         std::string name = quoteShellWord(i->name);
         if (!fresh) {
             if (i->kind == LinkKind::Veth || i->kind == LinkKind::Dummy)
-                out += fmt::format("ip link add {} type {}\n", name, i->kind == LinkKind::Veth ? "veth" : "dummy");
+                out += fmt::format("ip link add {} type {}\n", name,
+                                   i->kind == LinkKind::Veth ? "veth" : "dummy");
             fresh = &scratch.ensureInterface(i->name, i->kind);
             sim.addDevice(i->name);
         }
         std::string attrs;
         if (i->mac != fresh->mac) attrs += " address " + i->mac.toString();
         if (i->mtu != fresh->mtu) attrs += fmt::format(" mtu {}", i->mtu);
-        if (i->txqueuelen != fresh->txqueuelen) attrs += fmt::format(" txqueuelen {}", i->txqueuelen);
+        if (i->txqueuelen != fresh->txqueuelen)
+            attrs += fmt::format(" txqueuelen {}", i->txqueuelen);
         if (i->promisc != fresh->promisc) attrs += i->promisc ? " promisc on" : " promisc off";
         if (i->up != fresh->up) attrs += i->up ? " up" : " down";
-        bool created = i->kind == LinkKind::Veth || i->kind == LinkKind::Dummy || base.findInterface(i->name);
+        bool created =
+            i->kind == LinkKind::Veth || i->kind == LinkKind::Dummy || base.findInterface(i->name);
         if (!attrs.empty() || !created) out += fmt::format("ip link set dev {}{}\n", name, attrs);
     }
     emitSysctls(out, sim, target, true);
@@ -167,22 +188,35 @@ std::string writeScenario(const HostConfig& h) {
         std::size_t skip = 0;
         if (const InterfaceConfig* b = base.findInterface(i->name)) {
             // lo starts with 127.0.0.1/8; keep it or take it away as the file did.
-            bool keeps = !i->addresses.empty() && sameAddress(i->addresses.front(), b->addresses.front());
-            if (keeps) skip = 1;
-            else out += fmt::format("ip addr del {}/{} dev {}\n", b->addresses.front().address.toString(),
-                                    b->addresses.front().prefixLength, i->name);
+            bool keeps =
+                !i->addresses.empty() && sameAddress(i->addresses.front(), b->addresses.front());
+            if (keeps)
+                skip = 1;
+            else
+                out += fmt::format("ip addr del {}/{} dev {}\n",
+                                   b->addresses.front().address.toString(),
+                                   b->addresses.front().prefixLength, i->name);
         }
         for (std::size_t k = skip; k < i->addresses.size(); ++k) {
             const auto& a = i->addresses[k];
-            std::string line = fmt::format("ip addr add {}/{}", a.address.toString(), a.prefixLength);
+            std::string line =
+                fmt::format("ip addr add {}/{}", a.address.toString(), a.prefixLength);
             if (a.broadcast) line += " brd " + a.broadcast->toString();
-            auto defaultScope = a.address.isLoopback() ? InterfaceAddress::Scope::Host : InterfaceAddress::Scope::Global;
+            auto defaultScope = a.address.isLoopback() ? InterfaceAddress::Scope::Host
+                                                       : InterfaceAddress::Scope::Global;
             if (a.scope != defaultScope) line += fmt::format(" scope {}", addrScopeName(a.scope));
             if (a.label != i->name) line += " label " + quoteShellWord(a.label);
             out += line + " dev " + quoteShellWord(i->name) + "\n";
         }
     }
-    for (const auto& r : h.routes) out += routeLine(r) + "\n";
+    for (std::size_t k = 0; k < h.routes.size(); ++k) {
+        const RouteConfig& r = h.routes[k];
+        bool append = std::any_of(
+            h.routes.begin(), h.routes.begin() + std::ptrdiff_t(k), [&](const RouteConfig& x) {
+                return x.table == r.table && x.destination == r.destination && x.metric == r.metric;
+            });
+        out += routeLine(r, append) + "\n";
+    }
     for (const auto& n : h.neighbours) {
         out += fmt::format("ip neigh add {}{} dev {} nud {}\n", n.address.toString(),
                            n.lladdr ? " lladdr " + n.lladdr->toString() : std::string(),
@@ -190,20 +224,28 @@ std::string writeScenario(const HostConfig& h) {
     }
     for (const InterfaceConfig* i : links) {
         const InterfaceConfig fresh;
-        if (i->kind == LinkKind::Ethernet && (i->rxRing != fresh.rxRing || i->txRing != fresh.txRing))
-            out += fmt::format("ethtool -G {} rx {} tx {}\n", quoteShellWord(i->name), i->rxRing, i->txRing);
-        if (i->gro != fresh.gro) out += fmt::format("ethtool -K {} gro {}\n", quoteShellWord(i->name), i->gro ? "on" : "off");
+        if (i->kind == LinkKind::Ethernet &&
+            (i->rxRing != fresh.rxRing || i->txRing != fresh.txRing))
+            out += fmt::format("ethtool -G {} rx {} tx {}\n", quoteShellWord(i->name), i->rxRing,
+                               i->txRing);
+        if (i->gro != fresh.gro)
+            out += fmt::format("ethtool -K {} gro {}\n", quoteShellWord(i->name),
+                               i->gro ? "on" : "off");
         if (i->qdisc) emitQdisc(out, *i);
     }
     for (const auto& s : h.sockets) {
         bool udp = s.protocol == SocketProtocol::Udp;
-        std::string line = fmt::format("socket {} {} {}:{}", udp ? "udp" : "tcp", s.listen ? "listen" : "bind",
-                                       s.bindAddress.toString(), s.port);
-        if (s.listen && s.backlog != SocketConfig{}.backlog) line += fmt::format(" backlog {}", s.backlog);
+        std::string line =
+            fmt::format("socket {} {} {}:{}", udp ? "udp" : "tcp", s.listen ? "listen" : "bind",
+                        s.bindAddress.toString(), s.port);
+        if (s.listen && s.backlog != SocketConfig{}.backlog)
+            line += fmt::format(" backlog {}", s.backlog);
         if (s.rcvbuf) line += fmt::format(" rcvbuf {}", *s.rcvbuf);
         if (s.sndbuf) line += fmt::format(" sndbuf {}", *s.sndbuf);
-        if (s.read == SocketConfig::ReadMode::None) line += " read none";
-        else if (s.read == SocketConfig::ReadMode::Rate) line += fmt::format(" read {}/s", s.readRate);
+        if (s.read == SocketConfig::ReadMode::None)
+            line += " read none";
+        else if (s.read == SocketConfig::ReadMode::Rate)
+            line += fmt::format(" read {}/s", s.readRate);
         if (!s.device.empty()) line += " dev " + quoteShellWord(s.device);
         if (s.connectAddress && s.connectPort)
             line += fmt::format(" connect {}:{}", s.connectAddress->toString(), *s.connectPort);
@@ -211,7 +253,8 @@ std::string writeScenario(const HostConfig& h) {
     }
     const SendConfig defaults;
     for (const auto& s : h.sends) {
-        std::string line = fmt::format("send udp {}:{}", s.destination.toString(), s.destinationPort);
+        std::string line =
+            fmt::format("send udp {}:{}", s.destination.toString(), s.destinationPort);
         if (s.source || s.sourcePort) {
             line += " from " + s.source.value_or(Ipv4Address{}).toString();
             if (s.sourcePort) line += fmt::format(":{}", *s.sourcePort);
@@ -234,7 +277,8 @@ std::string writeScenario(const HostConfig& h) {
                 out += in.text + "\n";
             } else {
                 std::string line;
-                for (const auto& w : in.argv) line += (line.empty() ? "" : " ") + quoteShellWord(w);
+                for (const auto& w : in.argv)
+                    line += (line.empty() ? "" : " ") + quoteShellWord(w);
                 out += line + "\n";
             }
             continue;
@@ -243,7 +287,8 @@ std::string writeScenario(const HostConfig& h) {
         for (int n = 2; ("\n" + in.text).find("\n" + delimiter + "\n") != std::string::npos; ++n)
             delimiter = fmt::format("EOF{}", n);
         std::string command;
-        for (const auto& w : in.argv) command += (command.empty() ? "" : " ") + quoteShellWord(w);
+        for (const auto& w : in.argv)
+            command += (command.empty() ? "" : " ") + quoteShellWord(w);
         if (command.empty()) command = "iptables-restore";
         out += fmt::format("{} <<'{}'\n{}", command, delimiter, in.text);
         if (!in.text.empty() && in.text.back() != '\n') out += "\n";

@@ -50,7 +50,8 @@ std::variant<std::vector<std::string>, std::string> splitShellWords(std::string_
             }
             if (!closed) return std::string("unterminated double quote");
         } else if (c == '\\') {
-            if (i + 1 >= line.size()) return std::string("backslash at the end of the line escapes nothing");
+            if (i + 1 >= line.size())
+                return std::string("backslash at the end of the line escapes nothing");
             word.push_back(line[i + 1]);
             inWord = true;
             i += 2;
@@ -64,6 +65,37 @@ std::variant<std::vector<std::string>, std::string> splitShellWords(std::string_
     return words;
 }
 
+bool endsWithContinuation(std::string_view line) {
+    bool inWord = false, single = false, dquote = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (single) {
+            if (c == '\'') single = false;
+            continue;
+        }
+        if (c == '\\') {
+            if (i + 1 == line.size()) return true;
+            ++i;
+            inWord = true;
+            continue;
+        }
+        if (dquote) {
+            if (c == '"') dquote = false;
+            continue;
+        }
+        if (c == ' ' || c == '\t')
+            inWord = false;
+        else if (c == '#' && !inWord)
+            return false;
+        else {
+            if (c == '\'') single = true;
+            if (c == '"') dquote = true;
+            inWord = true;
+        }
+    }
+    return false;
+}
+
 std::string quoteShellWord(std::string_view word) {
     if (word.empty()) return "''";
     bool plain = true;
@@ -75,8 +107,10 @@ std::string quoteShellWord(std::string_view word) {
     if (plain) return std::string(word);
     std::string out = "'";
     for (char c : word) {
-        if (c == '\'') out += "'\\''";
-        else out.push_back(c);
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out.push_back(c);
     }
     out += "'";
     return out;

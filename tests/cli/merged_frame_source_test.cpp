@@ -10,7 +10,7 @@ using namespace stackscope;
 namespace {
 
 class ListSource final : public FrameSource {
-public:
+  public:
     ListSource(std::string device, std::initializer_list<Nanos> times) {
         for (Nanos t : times) {
             InputFrame f;
@@ -28,13 +28,14 @@ public:
     }
     int calls = 0;
 
-private:
+  private:
     std::deque<InputFrame> m_frames;
 };
 
 std::vector<std::pair<Nanos, std::string>> drain(FrameSource& s) {
     std::vector<std::pair<Nanos, std::string>> out;
-    while (auto f = s.next()) out.emplace_back(f->time, f->device);
+    while (auto f = s.next())
+        out.emplace_back(f->time, f->device);
     return out;
 }
 
@@ -47,8 +48,13 @@ TEST_CASE("merged source interleaves captures in time order, earlier-added first
     m.add(&a);
     m.add(&b);
     using P = std::pair<Nanos, std::string>;
-    CHECK(drain(m) == std::vector<P>{{0, "eth1"}, {10, "eth0"}, {30, "eth0"}, {30, "eth0"},
-                                     {30, "eth1"}, {50, "eth0"}, {60, "eth1"}});
+    CHECK(drain(m) == std::vector<P>{{0, "eth1"},
+                                     {10, "eth0"},
+                                     {30, "eth0"},
+                                     {30, "eth0"},
+                                     {30, "eth1"},
+                                     {50, "eth0"},
+                                     {60, "eth1"}});
     CHECK_FALSE(m.next().has_value());
 }
 

@@ -25,9 +25,9 @@ Counters sampleCounters(const HostConfig& h) {
     c.add(Mib::IpInReceives, 193);
     c.add(Mib::UdpNoPorts, 4);
     c.add(Mib::IcmpOutMsgs, 4);
-    c.add(Mib::IcmpOutDestUnreachs, 4);
     c.add(Mib::IpExtInOctets, 39903);
-    for (int i = 0; i < 4; ++i) c.addIcmpMsgOut(3);
+    for (int i = 0; i < 4; ++i)
+        c.addIcmpMsgOut(3); // also IcmpOutDestUnreachs (icmp_put)
     const int eth0 = h.findInterface("eth0")->ifindex;
     c.addLink(eth0, LinkStat::rx_packets, 206);
     c.addLink(eth0, LinkStat::rx_bytes, 39903);
@@ -48,7 +48,8 @@ TraceEvent dropEvent(Stage stage, std::string_view function, DropReason reason) 
 
 DropCounter sampleDrops() {
     DropCounter d;
-    for (int i = 0; i < 4; ++i) d.onTrace(dropEvent(Stage::UdpRcv, "__udp4_lib_rcv", DropReason::NO_SOCKET));
+    for (int i = 0; i < 4; ++i)
+        d.onTrace(dropEvent(Stage::UdpRcv, "__udp4_lib_rcv", DropReason::NO_SOCKET));
     d.onTrace(dropEvent(Stage::FilterInput, "iptable_filter_hook", DropReason::NETFILTER_DROP));
     d.onTrace(dropEvent(Stage::FilterForward, "iptable_filter_hook", DropReason::NETFILTER_DROP));
     d.onTrace(dropEvent(Stage::FilterInput, "iptable_filter_hook", DropReason::NETFILTER_DROP));
@@ -81,14 +82,16 @@ TEST_CASE("nstat view with zeros lists every counter") {
     const Counters c(1);
     const std::string text = nstatText(c, true);
     CHECK(text.rfind("#kernel\nIpInReceives                    0                  0.0\n", 0) == 0);
-    CHECK(text.find("TcpExtListenOverflows           0                  0.0\n") != std::string::npos);
+    CHECK(text.find("TcpExtListenOverflows           0                  0.0\n") !=
+          std::string::npos);
     CHECK(text.find("IcmpMsg") == std::string::npos); // the kernel lists only seen ICMP types
     CHECK(nstatText(c) == "#kernel\n");
 }
 
 TEST_CASE("softnet view has the 15 hex columns of Linux 6.x, cpu index in column 13") {
     Counters c(2);
-    for (int i = 0; i < 206; ++i) c.addSoftnetProcessed(0);
+    for (int i = 0; i < 206; ++i)
+        c.addSoftnetProcessed(0);
     c.addSoftnetDropped(0);
     c.addSoftnetDropped(0);
     c.addSoftnetTimeSqueeze(0);
@@ -109,20 +112,23 @@ TEST_CASE("links view matches ip -s link") {
     const Counters c = sampleCounters(h);
     const int eth1Index = eth1.ifindex;
     CHECK(linksText(h, c) ==
-          "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n"
+          "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group "
+          "default qlen 1000\n"
           "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n"
           "    RX:  bytes packets errors dropped  missed   mcast           \n"
           "             0       0      0       0       0       0 \n"
           "    TX:  bytes packets errors dropped carrier collsns           \n"
           "             0       0      0       0       0       0 \n"
-          "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP mode DEFAULT group default qlen 1000\n"
+          "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP mode "
+          "DEFAULT group default qlen 1000\n"
           "    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff\n"
           "    RX:  bytes packets errors dropped  missed   mcast           \n"
           "         39903     206      0       0       0       3 \n"
           "    TX:  bytes packets errors dropped carrier collsns           \n"
           "           439       9      0       0       0       0 \n" +
               std::to_string(eth1Index) +
-              ": eth1: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\n"
+              ": eth1: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group "
+              "default qlen 1000\n"
               "    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff\n"
               "    RX:  bytes packets errors dropped  missed   mcast           \n"
               "             0       0      0       0       0       0 \n"
@@ -141,7 +147,8 @@ TEST_CASE("links view widens a column for long numbers, in RX and TX alike") {
     CHECK(text.find("    RX:   bytes packets errors dropped  missed   mcast           \n"
                     "    12345678901     206      0       0       0       0 \n"
                     "    TX:   bytes packets errors dropped carrier collsns           \n"
-                    "    12345678901       0      0       0       0       0 \n") != std::string::npos);
+                    "    12345678901       0      0       0       0       0 \n") !=
+          std::string::npos);
 }
 
 TEST_CASE("qdisc view matches tc -s qdisc") {
@@ -166,7 +173,8 @@ TEST_CASE("qdisc view matches tc -s qdisc") {
     CHECK(qdiscText(h, c) == "qdisc noqueue 0: dev lo root refcnt 2 \n"
                              " Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) \n"
                              " backlog 0b 0p requeues 0\n"
-                             "qdisc pfifo_fast 0: dev eth0 root refcnt 2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1\n"
+                             "qdisc pfifo_fast 0: dev eth0 root refcnt 2 bands 3 priomap 1 2 2 2 1 "
+                             "2 0 0 1 1 1 1 1 1 1 1\n"
                              " Sent 439 bytes 9 pkt (dropped 0, overlimits 0 requeues 0) \n"
                              " backlog 1514b 1p requeues 0\n"
                              "qdisc pfifo 8001: dev eth1 root refcnt 2 limit 100p\n"
@@ -196,7 +204,8 @@ TEST_CASE("drop counter counts drops by reason and by place") {
     CHECK(d.count(DropReason::NOT_SPECIFIED) == 1);
     CHECK(d.count(DropReason::Consumed) == 0);
     CHECK(d.bySite().size() == 4);
-    CHECK(d.bySite().at(DropSite{DropReason::NETFILTER_DROP, Stage::FilterInput, "iptable_filter_hook"}) == 2);
+    CHECK(d.bySite().at(DropSite{DropReason::NETFILTER_DROP, Stage::FilterInput,
+                                 "iptable_filter_hook"}) == 2);
 }
 
 TEST_CASE("drops view groups by reason, then by stage and kernel function") {
@@ -245,23 +254,26 @@ TEST_CASE("counters JSON uses the kernel's names") {
 
     REQUIRE(j["softnet"].size() == 2);
     CHECK(j["softnet"][1]["cpu"] == 1);
-    for (const char* key : {"processed", "dropped", "time_squeeze", "received_rps", "flow_limit_count"})
+    for (const char* key :
+         {"processed", "dropped", "time_squeeze", "received_rps", "flow_limit_count"})
         CHECK(j["softnet"][0].contains(key));
 
     CHECK(j["qdisc"]["eth0"]["kind"] == "pfifo_fast");
     CHECK(j["qdisc"]["eth0"]["sent_packets"] == 9);
     CHECK(j["qdisc"]["lo"]["kind"] == "noqueue");
-    for (const char* key : {"sent_bytes", "dropped", "overlimits", "requeues", "backlog_bytes",
-                            "backlog_packets"})
+    for (const char* key :
+         {"sent_bytes", "dropped", "overlimits", "requeues", "backlog_bytes", "backlog_packets"})
         CHECK(j["qdisc"]["eth0"].contains(key));
 
-    CHECK(j["drops"] == nlohmann::json{{"NO_SOCKET", 4}, {"NETFILTER_DROP", 3}, {"NOT_SPECIFIED", 1}});
+    CHECK(j["drops"] ==
+          nlohmann::json{{"NO_SOCKET", 4}, {"NETFILTER_DROP", 3}, {"NOT_SPECIFIED", 1}});
 }
 
 TEST_CASE("counters JSON carries the iptables section it is given") {
     const HostConfig h = twoLinkHost();
     const Counters c(1);
-    const nlohmann::json iptables = {{"filter", {{"INPUT", {{"policy", "ACCEPT"}, {"packets", 12}}}}}};
+    const nlohmann::json iptables = {
+        {"filter", {{"INPUT", {{"policy", "ACCEPT"}, {"packets", 12}}}}}};
     JsonSections sections;
     sections.iptables = &iptables;
     const nlohmann::json j = countersJson(h, c, sections);

@@ -262,7 +262,7 @@ TEST_CASE("command errors use iptables' words", "[netfilter][errors]") {
         {"iptables -A INPUT -p tcp --tcp-flags SYN -j ACCEPT", "iptables v1.8.9 (nf_tables): --tcp-flags requires two args."},
         {"iptables -A INPUT -s 300.0.0.1 -j ACCEPT", "iptables v1.8.9 (nf_tables): host/network `300.0.0.1' not found"},
         {"iptables -A INPUT -m bogusmatch -j ACCEPT",
-         "iptables v1.8.9 (nf_tables): Couldn't load match `bogusmatch':No such file or directory"},
+         "iptables v1.8.9 (nf_tables): Couldn't load match `bogusmatch':No such file or directory\n"},
         {"iptables -A INPUT -p bogusproto -j ACCEPT", "iptables v1.8.9 (nf_tables): unknown protocol \"bogusproto\" specified"},
         {"iptables -A INPUT -m limit --limit 5/week -j ACCEPT", "iptables v1.8.9 (nf_tables): bad rate \"5/week\"'"},
         {"iptables -A INPUT -j", "iptables v1.8.9 (nf_tables): option \"-j\" requires an argument"},
@@ -276,7 +276,7 @@ TEST_CASE("command errors use iptables' words", "[netfilter][errors]") {
         {"iptables -t mangle -A INPUT -j REJECT", "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain INPUT"},
         {"iptables -t raw -A INPUT -j ACCEPT", "iptables: No chain/target/match by that name."},
         {"iptables -A INPUT -j MARK --set-mark 1 --and-mark 2",
-         "iptables v1.8.9 (nf_tables): MARK: option \"--set-mark\" cannot be used together with \"--and-mark\"."},
+         "iptables v1.8.9 (nf_tables): MARK: option \"--set-mark\" cannot be used together with \"--and-mark\".\n"},
         {"iptables -A INPUT -m multiport --dports 1:5 -j ACCEPT",
          "iptables v1.8.9 (nf_tables): multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'"},
     };
@@ -387,6 +387,12 @@ TEST_CASE("restore errors name the line and change nothing", "[netfilter][restor
         {"*filter\n# comment\n\n:X - [0:0]\n-A X -j DROP\n-A INPUT -j REJECT --reject-with tcp-reset\nCOMMIT\n",
          "iptables-restore v1.8.9 (nf_tables): \nline 6: RULE_APPEND failed (Invalid argument): rule in chain INPUT"},
         {"*filter\ngarbage\nCOMMIT\n", "Bad argument `garbage'\nError occurred at line: 2"},
+        {":INPUT ACCEPT [0:0]\n*filter\nCOMMIT\n", "iptables-restore: line 1 failed"},
+        {"*filter\n:INPUT\nCOMMIT\n",
+         "iptables-restore v1.8.9 (nf_tables): iptables-restore: line 2 policy invalid\nError occurred at line: 2"},
+        {"*filter\n*nat\nCOMMIT\n", "Bad argument `*nat'\nError occurred at line: 2"},
+        {"*bogus\n-A INPUT -j ACCEPT\nCOMMIT\n",
+         "iptables-restore v1.8.9 (nf_tables): iptables-restore: line 1 table name 'bogus' invalid\nError occurred at line: 1"},
     };
     for (auto& [text, msg] : cases) {
         INFO(text);
@@ -397,7 +403,7 @@ TEST_CASE("restore errors name the line and change nothing", "[netfilter][restor
     }
 }
 
-TEST_CASE("-L -v -n -x of nat targets", "[netfilter][list]") {
+TEST_CASE("listVerbose matches iptables -L -v -n -x for nat targets", "[netfilter][list]") {
     Ruleset rs;
     const char* commands[] = {
         "iptables -t nat -A PREROUTING -p tcp --dport 80 -j DNAT --to-destination 10.0.0.2:8080",
@@ -435,5 +441,143 @@ Chain POSTROUTING (policy ACCEPT 0 packets, 0 bytes)
 Chain NATCH (0 references)
     pkts      bytes target     prot opt in     out     source               destination         
        0        0 DNAT       0    --  *      *       0.0.0.0/0            0.0.0.0/0            to:10.0.0.3
+)");
+}
+
+TEST_CASE("listVerbose matches iptables -L -v -n -x rows of matches", "[netfilter][list]") {
+    // Each command, then the row `iptables -L -v -n -x` printed for it.
+    const std::pair<const char*, const char*> cases[] = {
+        {"iptables -A INPUT -s 10.0.0.0/24 -p udp --dport 53 -j ACCEPT",
+         "       0        0 ACCEPT     17   --  *      *       10.0.0.0/24          0.0.0.0/0            udp dpt:53"},
+        {"iptables -A INPUT ! -s 10.0.0.1 ! -d 10.1.2.3/8 -j RETURN",
+         "       0        0 RETURN     0    --  *      *      !10.0.0.1            !10.0.0.0/8          "},
+        {"iptables -A INPUT -p tcp --sport 1000:2000 --dport 80 --syn -j ACCEPT",
+         "       0        0 ACCEPT     6    --  *      *       0.0.0.0/0            0.0.0.0/0            tcp spts:1000:2000 dpt:80 flags:0x17/0x02"},
+        {"iptables -A INPUT -p tcp ! --syn -j ACCEPT",
+         "       0        0 ACCEPT     6    --  *      *       0.0.0.0/0            0.0.0.0/0            tcp flags:!0x17/0x02"},
+        {"iptables -A INPUT -p tcp ! --dport 22 -j DROP",
+         "       0        0 DROP       6    --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:!22"},
+        {"iptables -A INPUT -p icmp --icmp-type 3/4 -j ACCEPT",
+         "       0        0 ACCEPT     1    --  *      *       0.0.0.0/0            0.0.0.0/0            icmptype 3 code 4"},
+        {"iptables -A INPUT -p icmp --icmp-type any -j ACCEPT",
+         "       0        0 ACCEPT     1    --  *      *       0.0.0.0/0            0.0.0.0/0            icmptype 255"},
+        {"iptables -A INPUT -p icmp ! --icmp-type 0 -j ACCEPT",
+         "       0        0 ACCEPT     1    --  *      *       0.0.0.0/0            0.0.0.0/0            icmp !type 0"},
+        {"iptables -A INPUT ! -p tcp -j ACCEPT",
+         "       0        0 ACCEPT    !6    --  *      *       0.0.0.0/0            0.0.0.0/0           "},
+        {"iptables -A INPUT -p tcp -m multiport ! --ports 1,2 -j ACCEPT",
+         "       0        0 ACCEPT     6    --  *      *       0.0.0.0/0            0.0.0.0/0            multiport ports  !1,2"},
+        {"iptables -A INPUT -m conntrack ! --ctstate INVALID -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            ! ctstate INVALID"},
+        {"iptables -A INPUT -m mark ! --mark 1/1 -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            mark match ! 0x1/0x1"},
+        {"iptables -A INPUT -m comment --comment 'allow dns' -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            /* allow dns */"},
+        {"iptables -A INPUT -m limit --limit 3/minute -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            limit: avg 3/min burst 5"},
+        {"iptables -A INPUT -m iprange ! --dst-range 10.0.0.1-10.0.0.9 -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            destination IP range ! 10.0.0.1-10.0.0.9"},
+        {"iptables -A INPUT -m addrtype ! --dst-type UNICAST --limit-iface-in -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            ADDRTYPE match dst-type !UNICAST limit-in"},
+        {"iptables -A INPUT -m length ! --length 100: -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            length !100:65535"},
+        {"iptables -A INPUT -m ttl ! --ttl-eq 5 -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            TTL match TTL != 5"},
+        {"iptables -A INPUT -m pkttype ! --pkt-type multicast -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            PKTTYPE != multicast"},
+        {"iptables -A INPUT ! -f -j ACCEPT",
+         "       0        0 ACCEPT     0    !f  *      *       0.0.0.0/0            0.0.0.0/0           "},
+        {"iptables -A FORWARD ! -i eth0 ! -o eth+ -j ACCEPT",
+         "       0        0 ACCEPT     0    --  !eth0  !eth+   0.0.0.0/0            0.0.0.0/0           "},
+        {"iptables -A INPUT -s 10.0.0.0/255.0.255.0 -j ACCEPT",
+         "       0        0 ACCEPT     0    --  *      *       10.0.0.0/255.0.255.0  0.0.0.0/0           "},
+        {"iptables -A INPUT -j MARK --set-mark 1/0xff",
+         "       0        0 MARK       0    --  *      *       0.0.0.0/0            0.0.0.0/0            MARK xset 0x1/0xff"},
+        {"iptables -A INPUT -j CONNMARK --restore-mark --nfmask 0xf --ctmask 0xff",
+         "       0        0 CONNMARK   0    --  *      *       0.0.0.0/0            0.0.0.0/0            CONNMARK restore ctmask 0xff nfmask ~0xf"},
+    };
+    for (auto& [cmd, row] : cases) {
+        INFO(cmd);
+        Ruleset rs;
+        REQUIRE_FALSE(run(rs, cmd).has_value());
+        auto text = rs.listVerbose(TableId::Filter);
+        CHECK(text.find(std::string("\n") + row + "\n") != std::string::npos);
+    }
+}
+
+TEST_CASE("more command errors and silent truncation", "[netfilter][errors]") {
+    Ruleset rs;
+    const std::pair<const char*, const char*> cases[] = {
+        {"iptables -A INPUT ! -s 0.0.0.0/0 -j ACCEPT", "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain INPUT"},
+        {"iptables -A INPUT -p tcp --dport 70:60 -j ACCEPT", "iptables v1.8.9 (nf_tables): invalid portrange (min > max)"},
+        {"iptables -A INPUT -p tcp --dport 99999 -j ACCEPT", "iptables v1.8.9 (nf_tables): invalid port/service `99999' specified"},
+        {"iptables -A INPUT -p udp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 -j ACCEPT",
+         "iptables v1.8.9 (nf_tables): too many ports specified"},
+        {"iptables -I INPUT 0 -j ACCEPT", "iptables v1.8.9 (nf_tables): Invalid rule number `0'"},
+        {"iptables -N ACCEPT", "iptables v1.8.9 (nf_tables): chain name may not clash with target name"},
+        {"iptables -N xxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+         "iptables v1.8.9 (nf_tables): chain name `xxxxxxxxxxxxxxxxxxxxxxxxxxxxx' too long (must be under 29 chars)"},
+        {"iptables -A INPUT ! -p tcp -j REJECT --reject-with tcp-reset",
+         "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain INPUT"},
+        {"iptables -A INPUT -m conntrack -j ACCEPT", "iptables v1.8.9 (nf_tables): conntrack: At least one option is required"},
+        {"iptables -A INPUT -m limit --limit 20000/sec -j ACCEPT", "iptables v1.8.9 (nf_tables): Rate too fast \"20000/sec\""},
+        {"iptables -A INPUT -m pkttype --pkt-type foo -j ACCEPT", "iptables v1.8.9 (nf_tables): Bad packet type 'foo'"},
+        {"iptables -A INPUT -m addrtype --src-type FOO -j ACCEPT", "iptables v1.8.9 (nf_tables): addrtype: bad type \"FOO\""},
+        {"iptables -A INPUT -i xxxxxxxxxxxxxxxx -j ACCEPT",
+         "iptables v1.8.9 (nf_tables): interface name `xxxxxxxxxxxxxxxx' must be shorter than IFNAMSIZ (15)"},
+        {"iptables -A INPUT -s 10.0.0.0/33 -j ACCEPT", "iptables v1.8.9 (nf_tables): invalid mask `33' specified"},
+        {"iptables -A INPUT -j ACCEPT -j DROP", "iptables v1.8.9 (nf_tables): multiple -j flags not allowed"},
+        {"iptables -D INPUT -A INPUT", "iptables v1.8.9 (nf_tables): Cannot use -A with -D"},
+        {"iptables -A INPUT extra -j ACCEPT", "Bad argument `extra'"},
+        {"iptables -A INPUT -p udp -m tcp --dport 5 -j ACCEPT", "iptables v1.8.9 (nf_tables): TCP match requires '-p tcp'"},
+        {"iptables -A INPUT -m icmp --icmp-type 8 -j ACCEPT",
+         "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain INPUT"},
+        {"iptables -E NOPE X", "iptables: No chain/target/match by that name."},
+        {"iptables -A OUTPUT -m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT",
+         "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in chain OUTPUT"},
+        {"iptables -A INPUT -m addrtype --dst-type LOCAL --limit-iface-out --limit-iface-in -j ACCEPT",
+         "iptables v1.8.9 (nf_tables): addrtype: option \"--limit-iface-in\" cannot be used together with \"--limit-iface-out\".\n"},
+        {"iptables -t nat -A POSTROUTING -j SNAT", "iptables v1.8.9 (nf_tables): SNAT: option \"--to-source\" must be specified\n"},
+        {"iptables -t nat -A PREROUTING -j DROP",
+         "iptables v1.8.9 (nf_tables): \nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n"},
+    };
+    for (auto& [cmd, msg] : cases) {
+        INFO(cmd);
+        auto e = run(rs, cmd);
+        REQUIRE(e.has_value());
+        CHECK(*e == msg);
+    }
+    // A loop is refused once a built-in chain reaches it.
+    REQUIRE_FALSE(run(rs, "iptables -N X1"));
+    REQUIRE_FALSE(run(rs, "iptables -N X2"));
+    REQUIRE_FALSE(run(rs, "iptables -A X1 -j X2"));
+    REQUIRE_FALSE(run(rs, "iptables -A X2 -j X1"));
+    auto loop = run(rs, "iptables -A INPUT -j X1");
+    REQUIRE(loop.has_value());
+    CHECK(*loop == "iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Too many links): rule in chain INPUT");
+    // iptables-nft keeps 29 bytes of a log prefix and 255 of a comment.
+    REQUIRE_FALSE(run(rs, "iptables -A OUTPUT -j LOG --log-prefix " + std::string(40, 'p')));
+    REQUIRE_FALSE(run(rs, "iptables -A OUTPUT -m comment --comment " + std::string(300, 'c') + " -j ACCEPT"));
+    auto saved = rs.save(false);
+    CHECK(saved.find("--log-prefix " + std::string(29, 'p') + "\n") != std::string::npos);
+    CHECK(saved.find("--comment " + std::string(255, 'c') + " -j ACCEPT\n") != std::string::npos);
+}
+
+TEST_CASE("matches keep the order they were given in", "[netfilter][save]") {
+    Ruleset rs;
+    REQUIRE_FALSE(run(rs, "iptables -A INPUT -m comment --comment x -p udp --dport 53 -j ACCEPT"));
+    REQUIRE_FALSE(run(rs, "iptables -A INPUT -m mark --mark 1 -m comment --comment x -m limit -j ACCEPT"));
+    REQUIRE_FALSE(run(rs, "iptables -A INPUT -m limit -p tcp --dport 5 -m conntrack --ctstate NEW -j ACCEPT"));
+    REQUIRE_FALSE(run(rs, "iptables -A INPUT -m comment --comment a -m comment --comment b -j ACCEPT"));
+    // iptables-save after the same commands.
+    CHECK(rs.save(false) == R"(*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p udp -m comment --comment x -m udp --dport 53 -j ACCEPT
+-A INPUT -m mark --mark 0x1 -m comment --comment x -m limit --limit 3/hour -j ACCEPT
+-A INPUT -p tcp -m limit --limit 3/hour -m tcp --dport 5 -m conntrack --ctstate NEW -j ACCEPT
+-A INPUT -m comment --comment a -m comment --comment b -j ACCEPT
+COMMIT
 )");
 }

@@ -9,18 +9,22 @@
 
 namespace stackscope::scenario::test {
 
-inline ScenarioResult run(const std::string& text) { return readScenario(text, "t.scn"); }
+inline ScenarioResult run(const std::string& text) {
+    return readScenario(text, "t.scn");
+}
 
 // The messages of every error, one per line, "line: message".
 inline std::string errorsOf(const ScenarioResult& r) {
     std::string s;
-    for (const auto& e : r.errors) s += std::to_string(e.line) + ": " + e.message + "\n";
+    for (const auto& e : r.errors)
+        s += std::to_string(e.line) + ": " + e.message + "\n";
     return s;
 }
 
 // Runs `setup` (which must be clean) and then `line`; returns the message of the
 // single error `line` produced, or "" when it was accepted.
-inline std::string errorAfter(const std::string& setup, const std::string& line, HostConfig* out = nullptr) {
+inline std::string errorAfter(const std::string& setup, const std::string& line,
+                              HostConfig* out = nullptr) {
     auto clean = run(setup);
     INFO("setup:\n" << setup << "\nerrors:\n" << errorsOf(clean));
     REQUIRE(clean.ok());

@@ -55,7 +55,8 @@ TEST_CASE("splitShellWords reports unterminated quotes", "[scenario][shell]") {
 }
 
 TEST_CASE("quoteShellWord survives a split", "[scenario][shell]") {
-    for (std::string w : {"plain", "", "two words", "it's", "a\"b", "$HOME", "#x", "back\\slash", "tab\there"}) {
+    for (std::string w :
+         {"plain", "", "two words", "it's", "a\"b", "$HOME", "#x", "back\\slash", "tab\there"}) {
         auto q = quoteShellWord(w);
         auto r = splitShellWords("cmd " + q);
         REQUIRE(std::holds_alternative<Words>(r));
@@ -63,4 +64,16 @@ TEST_CASE("quoteShellWord survives a split", "[scenario][shell]") {
     }
     CHECK(quoteShellWord("eth0") == "eth0");
     CHECK(quoteShellWord("a b") == "'a b'");
+}
+
+TEST_CASE("endsWithContinuation follows sh", "[scenario][shell]") {
+    using stackscope::scenario::endsWithContinuation;
+    CHECK(endsWithContinuation("ip link set \\"));
+    CHECK(endsWithContinuation("a \"quoted \\"));
+    CHECK_FALSE(endsWithContinuation("a 'quoted \\"));
+    CHECK_FALSE(endsWithContinuation("# a comment \\"));
+    CHECK_FALSE(endsWithContinuation("ip link # comment \\"));
+    CHECK(endsWithContinuation("a#b \\"));
+    CHECK_FALSE(endsWithContinuation("escaped \\\\"));
+    CHECK_FALSE(endsWithContinuation(""));
 }

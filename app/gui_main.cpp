@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// stackscope [FILE...]: opens scenarios and captures (told apart by content);
+// with no file, the bundled demo.
+#include "ui/main_window.h"
+#include "ui/session.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QPalette>
+#include <QStyleFactory>
+#include <QTimer>
+
+namespace {
+
+QPalette darkPalette() {
+    QPalette p;
+    p.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x31));
+    p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
+    p.setColor(QPalette::AlternateBase, QColor(0x2f, 0x32, 0x38));
+    p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::Button, QColor(0x34, 0x37, 0x3c));
+    p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::Highlight, QColor(0xf2, 0xb1, 0x34));
+    p.setColor(QPalette::HighlightedText, QColor(0x10, 0x10, 0x10));
+    p.setColor(QPalette::ToolTipBase, QColor(0x34, 0x37, 0x3c));
+    p.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
+    return p;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Stackscope"));
+    QApplication::setOrganizationName(QStringLiteral("Stackscope"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("A microscope for the Linux network stack."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("FILE"),
+                                 QStringLiteral("Scenario (.scn) or capture (.pcap, .pcapng); IFACE=CAPTURE "
+                                                "chooses the receiving interface."),
+                                 QStringLiteral("[FILE...]"));
+    // Hidden options for documentation screenshots and the smoke test.
+    QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Save the window to FILE and exit."),
+                                  QStringLiteral("FILE"));
+    QCommandLineOption steps(QStringLiteral("steps"), QStringLiteral("Stages to step first."), QStringLiteral("N"), QStringLiteral("0"));
+    QCommandLineOption packets(QStringLiteral("packets"), QStringLiteral("Packets to step first."), QStringLiteral("N"), QStringLiteral("0"));
+    QCommandLineOption presentation(QStringLiteral("presentation"), QStringLiteral("Start in presentation mode."));
+    QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use a dark palette."));
+    QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for the screenshot."), QStringLiteral("WxH"),
+                            QStringLiteral("1600x1000"));
+    for (QCommandLineOption* o : {&screenshot, &steps, &packets, &presentation, &dark, &size}) {
+        o->setFlags(QCommandLineOption::HiddenFromHelp);
+        parser.addOption(*o);
+    }
+    parser.process(app);
+
+    if (parser.isSet(dark)) {
+        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+        QApplication::setPalette(darkPalette());
+    }
+
+    stackscope::ui::MainWindow window;
+    const bool shooting = parser.isSet(screenshot);
+    if (shooting) {
+        window.setInteractive(false);
+        const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+        window.resize(wh.value(0).toInt(), wh.value(1).toInt());
+        QObject::connect(&window, &stackscope::ui::MainWindow::loadFinished, &window, [&](bool ok) {
+            auto* session = window.session();
+            for (int i = 0; ok && i < parser.value(packets).toInt(); ++i) session->stepPacket();
+            for (int i = 0; ok && i < parser.value(steps).toInt(); ++i) session->stepForward();
+            // Let the last token animation finish before grabbing.
+            QTimer::singleShot(1600, &window, [&, ok] {
+                const bool saved = window.grab().save(parser.value(screenshot));
+                QApplication::exit(ok && saved ? 0 : 1);
+            });
+        });
+    }
+    window.show();
+    if (parser.isSet(presentation)) window.setPresentationMode(true);
+
+    const QStringList files = parser.positionalArguments();
+    QTimer::singleShot(0, &window, [&window, files] {
+        if (files.isEmpty())
+            window.openDemo();
+        else
+            window.openFiles(files);
+    });
+    return app.exec();
+}

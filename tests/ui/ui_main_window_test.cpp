@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The main window opens scenarios and captures by path, reports bad files
+// without stopping, and exports the diagram.
+#include "ui/main_window.h"
+#include "ui/narration_panel.h"
+#include "ui/packet_list_model.h"
+#include "ui/session.h"
+#include "ui/stack_scene.h"
+#include "ui/stack_view.h"
+#include "ui/stage_box_item.h"
+
+#include <QDockWidget>
+#include <QFile>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace stackscope;
+using namespace stackscope::ui;
+
+namespace {
+const char* kScenario = R"(# a host with one socket
+ip link set dev lo up
+ip link set dev eth0 address 02:00:00:00:00:02 mtu 1500 up
+ip addr add 10.0.0.2/24 dev eth0
+socket udp bind 0.0.0.0:53 read all
+send udp 10.0.0.1:9 from 10.0.0.2:5000 count 2 interval 1ms size 10
+)";
+
+QString writeFile(const QTemporaryDir& dir, const QString& name, const QByteArray& text) {
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) return {};
+    f.write(text);
+    return path;
+}
+
+bool openAndWait(MainWindow& w, const QStringList& paths) {
+    QSignalSpy spy(&w, &MainWindow::loadFinished);
+    w.openFiles(paths);
+    if (spy.isEmpty() && !spy.wait(30000)) return false;
+    return spy.first().first().toBool();
+}
+} // namespace
+
+class MainWindowTest : public QObject {
+    Q_OBJECT
+private slots:
+    void init() { QCoreApplication::setOrganizationName(QStringLiteral("StackscopeTest")); }
+
+    void opensAScenarioByPath() {
+        QTemporaryDir dir;
+        const QString path = writeFile(dir, QStringLiteral("host.scn"), kScenario);
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(openAndWait(w, {path}));
+        QVERIFY(w.session()->isLoaded());
+        QCOMPARE(w.session()->stepper()->config().interfaces.size(), std::size_t(2));
+        QVERIFY(w.windowTitle().contains(QStringLiteral("host.scn")));
+        // The scenario's own sends make traffic to step through.
+        w.session()->stepForward();
+        QVERIFY(w.session()->current());
+        QVERIFY(w.narration()->plainText().contains(
+            QString::fromUtf8(w.session()->current()->function.data(), qsizetype(w.session()->current()->function.size()))));
+    }
+
+    void badScenarioListsEveryDiagnosticAndKeepsRunning() {
+        QTemporaryDir dir;
+        const QString good = writeFile(dir, QStringLiteral("good.scn"), kScenario);
+        const QString bad = writeFile(dir, QStringLiteral("bad.scn"),
+                                      "ip link set dev eth0 up\nfrobnicate the stack\nip addr add nonsense dev eth0\n");
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(openAndWait(w, {good}));
+        QVERIFY(!openAndWait(w, {bad}));
+        QVERIFY(w.lastErrors().size() >= 2);
+        QVERIFY(w.lastErrors().first().contains(QStringLiteral("bad.scn:2")));
+        // The previous simulation is untouched.
+        QVERIFY(w.session()->sources().first().endsWith(QStringLiteral("good.scn")));
+        QVERIFY(!openAndWait(w, {dir.filePath(QStringLiteral("missing.scn"))}));
+    }
+
+    void opensACaptureOnAWorkerThread() {
+        const QString scn = QStringLiteral(STACKSCOPE_SOURCE_DIR "/assets/demo/demo.scn");
+        const QString pcap = QStringLiteral(STACKSCOPE_SOURCE_DIR "/assets/demo/demo.pcap");
+        QVERIFY(QFile::exists(scn) && QFile::exists(pcap));
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(openAndWait(w, {pcap, scn})); // order does not matter: told apart by content
+        QVERIFY(!w.session()->frames().empty());
+        QCOMPARE(w.packetModel()->rowCount(), int(w.session()->frames().size()));
+        QVERIFY(w.session()->sources().first().endsWith(QStringLiteral("demo.scn")));
+
+        // Selecting a packet puts the cursor on its first event.
+        auto* table = w.findChild<QTableView*>(QStringLiteral("packetTable"));
+        QVERIFY(table);
+        table->selectRow(3);
+        const PacketId packet = w.packetModel()->packetAt(3);
+        const TraceEvent* e = w.session()->current();
+        QVERIFY(e);
+        QCOMPARE(e->packet, packet);
+        QCOMPARE(w.session()->state().packet(packet)->firstSeq + 1, w.session()->position());
+    }
+
+    void clickingABoxExplainsIt() {
+        MainWindow w;
+        emit w.stackScene()->box(Stage::IpRcv)->activated(Stage::IpRcv);
+        QVERIFY(w.narration()->plainText().contains(QStringLiteral("ip_rcv_core()")));
+        QVERIFY(w.narration()->plainText().contains(QStringLiteral("IpInHdrErrors")));
+        QVERIFY(w.stackScene()->box(Stage::IpRcv)->toolTip().contains(QStringLiteral("ip_rcv_core")));
+    }
+
+    void exportsSvgAndPng() {
+        QTemporaryDir dir;
+        const QString scn = writeFile(dir, QStringLiteral("host.scn"), kScenario);
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(openAndWait(w, {scn}));
+        for (int i = 0; i < 5; ++i) w.session()->stepForward();
+        const QString svg = dir.filePath(QStringLiteral("stack.svg"));
+        const QString png = dir.filePath(QStringLiteral("stack.png"));
+        QVERIFY(w.stackView()->exportSvg(svg));
+        QVERIFY(w.stackView()->exportPng(png));
+        QFile s(svg);
+        QVERIFY(s.open(QIODevice::ReadOnly));
+        const QByteArray text = s.readAll();
+        QVERIFY(text.contains("<svg"));
+        QVERIFY(text.contains("ip_rcv"));
+        QImage image(png);
+        QVERIFY(!image.isNull());
+        QVERIFY(image.width() > 1000 && image.height() > 500);
+        QVERIFY(!w.stackView()->exportPng(dir.filePath(QStringLiteral("no/such/dir/x.png"))));
+    }
+
+    void presentationModeKeepsOnlyTheNarration() {
+        MainWindow w;
+        w.show();
+        w.setPresentationMode(true);
+        QVERIFY(w.presentationMode());
+        int visibleDocks = 0;
+        for (QDockWidget* d : w.findChildren<QDockWidget*>()) visibleDocks += d->isVisible();
+        QCOMPARE(visibleDocks, 1);
+        w.setPresentationMode(false);
+        QVERIFY(!w.presentationMode());
+    }
+};
+
+QTEST_MAIN(MainWindowTest)
+#include "ui_main_window_test.moc"
