@@ -10,13 +10,14 @@ constexpr std::uint64_t kIncrementalLimit = 20000;
 void CursorState::clear() { *this = CursorState(); }
 
 PacketState& CursorState::state(PacketId id) {
-    if (m_packets.size() < id) m_packets.resize(id);
-    return m_packets[id - 1];
+    const std::size_t slot = packetSlot(id);
+    if (m_packets.size() <= slot) m_packets.resize(slot + 1);
+    return m_packets[slot];
 }
 
 const PacketState* CursorState::packet(PacketId id) const {
-    if (id == kNoPacket || id > m_packets.size()) return nullptr;
-    return &m_packets[id - 1];
+    if (id == kNoPacket || packetSlot(id) >= m_packets.size()) return nullptr;
+    return &m_packets[packetSlot(id)];
 }
 
 std::uint64_t CursorState::dropsForReason(DropReason r) const {
@@ -34,9 +35,10 @@ void CursorState::index(const std::vector<TraceEvent>& events) {
             m_prevSame.push_back(kNoSeq);
             continue;
         }
-        if (m_lastIndexed.size() < p) m_lastIndexed.resize(p, kNoSeq);
-        m_prevSame.push_back(m_lastIndexed[p - 1]);
-        m_lastIndexed[p - 1] = i;
+        const std::size_t slot = packetSlot(p);
+        if (m_lastIndexed.size() <= slot) m_lastIndexed.resize(slot + 1, kNoSeq);
+        m_prevSame.push_back(m_lastIndexed[slot]);
+        m_lastIndexed[slot] = i;
         PacketState& s = state(p);
         if (s.firstSeq == kNoSeq) s.firstSeq = i;
     }

@@ -72,9 +72,9 @@ private:
     std::array<std::uint64_t, std::size_t(Stage::Count)> m_dropped{};
     std::map<DropKey, DropCount> m_drops;
     std::set<PacketId> m_inFlight;
-    std::vector<PacketState> m_packets; // by packet id - 1; ids are dense
+    std::vector<PacketState> m_packets; // by packetSlot(id)
     std::vector<std::uint64_t> m_prevSame;
-    std::vector<std::uint64_t> m_lastIndexed; // by packet id - 1, while indexing
+    std::vector<std::uint64_t> m_lastIndexed; // by packetSlot(id), while indexing
 };
 
 } // namespace stackscope::ui

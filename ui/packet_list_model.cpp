@@ -109,7 +109,11 @@ QVariant PacketListModel::data(const QModelIndex& index, int role) const {
     const PacketId packet = packetAt(index.row());
     if (role == Qt::DisplayRole) {
         switch (Column(index.column())) {
-        case Number: return QVariant::fromValue<qulonglong>(packet);
+        case Number:
+            // Packets the host made itself are numbered apart from the capture's frames.
+            if (packet >= kGeneratedPacketBase)
+                return QStringLiteral("h%1").arg(qulonglong(packet - kGeneratedPacketBase));
+            return QVariant::fromValue<qulonglong>(packet);
         case Time: {
             if (packet <= m_inputCount)
                 return QString::fromStdString(formatTime(m_session->frames()[packet - 1].time));

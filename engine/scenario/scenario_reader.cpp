@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "netfilter/iptables_input.h"
 #include "scenario/commands.h"
 #include "scenario/scenario.h"
 #include "scenario/shell_words.h"
@@ -179,6 +180,9 @@ class Reader {
     Reader(const IptablesValidator& validator, std::string fileName, HostConfig start)
         : m_validator(validator), m_file(std::move(fileName)) {
         m_result.config = std::move(start);
+        // Commands pasted onto an existing host act on the rules it already has.
+        if (!m_validator)
+            for (const auto& in : m_result.config.iptables) netfilter::applyIptablesInput(m_rules, in);
     }
 
     ScenarioResult run(std::string_view text) {
@@ -255,11 +259,11 @@ class Reader {
     void submitIptables(IptablesInput input) {
         int line = input.line;
         m_result.config.iptables.push_back(input);
-        if (!m_validator) {
-            report(line, "iptables rules are not supported yet");
-            return;
-        }
-        if (auto err = m_validator(m_result.config.iptables.back())) report(line, *err);
+        // Without a caller's validator, the lines are checked by the iptables model itself,
+        // applied in order so later lines see the chains earlier ones created.
+        auto err = m_validator ? m_validator(m_result.config.iptables.back())
+                               : netfilter::applyIptablesInput(m_rules, m_result.config.iptables.back());
+        if (err) report(line, *err);
     }
 
     void runHeredoc(int line, const std::vector<std::string>& words, const std::string& body) {
@@ -325,6 +329,7 @@ class Reader {
     }
 
     const IptablesValidator& m_validator;
+    netfilter::Ruleset m_rules;
     std::string m_file;
     ScenarioResult m_result;
 };

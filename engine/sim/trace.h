@@ -29,8 +29,15 @@ enum class Verdict : std::uint8_t {
 };
 std::string_view verdictName(Verdict v);
 
-using PacketId = std::uint64_t; // 1-based input frame number; generated packets get ids past them
+// 1-based input frame number; packets the host generates get ids from 2^32 on.
+using PacketId = std::uint64_t;
 inline constexpr PacketId kNoPacket = 0;
+inline constexpr PacketId kGeneratedPacketBase = PacketId(1) << 32;
+// A dense index for tables: input frames and generated packets interleaved.
+constexpr std::size_t packetSlot(PacketId id) {
+    return id >= kGeneratedPacketBase ? std::size_t(id - kGeneratedPacketBase - 1) * 2 + 1
+                                      : std::size_t(id - 1) * 2;
+}
 
 struct TraceEvent {
     std::uint64_t seq = 0; // position in the trace, from 0

@@ -2,6 +2,8 @@
 // Host construction, the event loop and trace emission.
 #include "stack/host.h"
 
+#include "netfilter/iptables_input.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -63,6 +65,36 @@ void Host::buildDerivedState() {
         m_sockets.push_back(std::move(sk));
     }
     m_fib.rebuild(m_config);
+    // The scenario reader validated these; a line the model refuses changes nothing, as
+    // a failed iptables command leaves the kernel's tables alone.
+    for (const auto& in : m_config.iptables) netfilter::applyIptablesInput(m_rules, in);
+    for (int t = 0; t < netfilter::kTableCount; ++t) {
+        const auto& table = m_rules.table(netfilter::TableId(t));
+        if (!table.present) continue;
+        m_nfActive = true;
+        if (table.id == netfilter::TableId::Nat) m_ctActive = true;
+        for (const auto& chain : table.chains)
+            for (const auto& rule : chain.rules) {
+                using netfilter::MatchKind;
+                using netfilter::TargetKind;
+                for (const auto& m : rule.matches)
+                    if (m.kind == MatchKind::Conntrack || m.kind == MatchKind::State) m_ctActive = true;
+                switch (rule.target.kind) {
+                case TargetKind::Connmark: case TargetKind::Ct: case TargetKind::Notrack:
+                case TargetKind::Dnat: case TargetKind::Snat: case TargetKind::Masquerade:
+                case TargetKind::Redirect: m_ctActive = true; break;
+                default: break;
+                }
+            }
+    }
+    netfilter::CtTimeouts timeouts;
+    const auto secs = [this](std::string_view k) { return sysctl(k) * kSecond; };
+    timeouts.udp = secs("net.netfilter.nf_conntrack_udp_timeout");
+    timeouts.udpStream = secs("net.netfilter.nf_conntrack_udp_timeout_stream");
+    timeouts.icmp = secs("net.netfilter.nf_conntrack_icmp_timeout");
+    timeouts.tcpSynRecv = secs("net.netfilter.nf_conntrack_tcp_timeout_syn_recv");
+    timeouts.tcpEstablished = secs("net.netfilter.nf_conntrack_tcp_timeout_established");
+    m_conntrack.setTimeouts(timeouts);
     for (const auto& n : m_config.neighbours) {
         const auto* d = m_config.findInterface(n.device);
         if (!d) continue;
@@ -199,6 +231,8 @@ void Host::trace(const Skb& skb, Stage stage, Verdict verdict, std::string detai
 
 void Host::drop(Skb& skb, Stage stage, DropReason reason, std::string detail) {
     skb.reason = reason;
+    // A connection whose first packet dies before confirmation is forgotten with it.
+    if (skb.ct && !m_conntrack.isConfirmed(skb.ct)) m_conntrack.destroyUnconfirmed(skb.ct);
     trace(skb, stage, Verdict::Dropped, std::move(detail), reason);
 }
 

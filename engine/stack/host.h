@@ -6,6 +6,8 @@
 #pragma once
 
 #include "model/host_config.h"
+#include "netfilter/conntrack.h"
+#include "netfilter/ruleset.h"
 #include "sim/counters.h"
 #include "sim/event_queue.h"
 #include "sim/frame.h"
@@ -89,8 +91,6 @@ struct InetPeer {
     bool initialised = false;
     std::int64_t rateTokens = 0; // jiffies
     std::int64_t rateLast = 0;
-    std::int64_t errorTokens = 0; // ip_error's own bucket
-    std::int64_t errorLast = 0;
     std::uint32_t redirects = 0;
     std::int64_t redirectLast = 0;
 };
@@ -205,7 +205,12 @@ public:
     void tx_complete(int ifindex);
 
     // --- helpers shared by stages ---
-    PacketId newPacketId() { return ++m_nextPacketId; }
+    // Input frames are numbered 1..N in arrival order; packets the host makes itself get
+    // ids from kGeneratedPacketBase on, so frame numbers stay stable.
+    PacketId newPacketId() { return kGeneratedPacketBase + ++m_nextPacketId; }
+    const netfilter::Ruleset& ruleset() const { return m_rules; }
+    const netfilter::Conntrack& conntrack() const { return m_conntrack; }
+    bool conntrackActive() const { return m_ctActive; }
     void schedule(Event e) { m_events.schedule(e); }
     Device* dev(int ifindex);
     Socket* socketAt(int i) { return i >= 0 && std::size_t(i) < m_sockets.size() ? &m_sockets[std::size_t(i)] : nullptr; }
@@ -217,7 +222,7 @@ public:
         InetPeer& p = m_peers[a.value];
         if (!p.initialised) {
             p.initialised = true;
-            p.rateLast = p.errorLast = p.redirectLast = jiffies() - 60 * kHz;
+            p.rateLast = p.redirectLast = jiffies() - 60 * kHz;
         }
         return p;
     }
@@ -244,6 +249,10 @@ private:
     std::map<std::pair<std::uint32_t, int>, NeighEntry> m_neigh; // (address, device)
     std::map<std::uint32_t, InetPeer> m_peers;
     Fib m_fib;
+    netfilter::Ruleset m_rules;
+    netfilter::Conntrack m_conntrack;
+    bool m_nfActive = false; // some table is registered
+    bool m_ctActive = false; // some rule needs connection tracking (nf_ct_netns_get)
     // ICMP global rate limit (per netns since 6.12): icmp_global_credit / icmp_global_stamp.
     std::int64_t m_icmpGlobalCredit = 0;
     std::int64_t m_icmpGlobalStamp = 0;

@@ -103,14 +103,15 @@ void Host::ip_error(Skb skb) {
              "blackhole route: dropped silently");
         return;
     }
-    // ip_error's own token bucket per source: burst 5 s worth, cost 1 s.
+    // ip_error spends the per-source inet_peer bucket (burst 5 s worth, cost 1 s) that
+    // icmp_send's per-destination limit spends again for the same peer.
     InetPeer& p = peer(ip.src());
     const std::int64_t now = jiffies();
-    p.errorTokens = std::min<std::int64_t>(p.errorTokens + now - p.errorLast, 5 * kHz);
-    p.errorLast = now;
+    p.rateTokens = std::min<std::int64_t>(p.rateTokens + now - p.rateLast, 5 * kHz);
+    p.rateLast = now;
     bool send = false;
-    if (p.errorTokens >= kHz) {
-        p.errorTokens -= kHz;
+    if (p.rateTokens >= kHz) {
+        p.rateTokens -= kHz;
         send = true;
     }
     if (send) icmp_send(skb, wire::kIcmpDestUnreach, code, 0, Stage::RouteInput);

@@ -36,7 +36,7 @@ void addressSynthesized(std::vector<std::uint8_t>& frame, std::uint8_t sllType,
 void Host::netdevReceive(InputFrame frame) {
     const InterfaceConfig* cfg = m_config.findInterface(frame.device);
     Skb skb;
-    skb.id = newPacketId();
+    skb.id = m_injected; // step() counted this frame
     skb.tstamp = m_now;
     skb.cpu = 0;
     skb.device = cfg ? cfg->ifindex : 0;

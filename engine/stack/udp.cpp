@@ -114,15 +114,16 @@ void Host::__udp4_lib_rcv(Skb skb) {
     Socket& sk = m_sockets[std::size_t(best)];
     trace(skb, Stage::UdpRcv, Verdict::Continue,
           fmt::format("socket {}:{} matches", sk.config.bindAddress.toString(), sk.boundPort));
-    // __udp_enqueue_schedule_skb: accepted while sk_rmem_alloc <= sk_rcvbuf (one over is allowed).
-    if (sk.rmemAlloc > sk.rcvbuf) {
+    // __udp_enqueue_schedule_skb (6.18): a datagram that would push sk_rmem_alloc past
+    // sk_rcvbuf is accepted only into an empty queue.
+    if (sk.rmemAlloc + skb.truesize > sk.rcvbuf && (sk.rcvbuf > (INT32_MAX >> 1) || sk.rmemAlloc != 0)) {
         ++sk.drops;
         m_counters.add(Mib::UdpRcvbufErrors);
         m_counters.add(Mib::UdpInErrors);
         drop(skb, Stage::SocketQueue, DropReason::SOCKET_RCVBUFF,
-             fmt::format("udp queue full: sk_rmem_alloc {} > rcvbuf {}: UdpRcvbufErrors +1, "
-                         "UdpInErrors +1",
-                         sk.rmemAlloc, sk.rcvbuf));
+             fmt::format("udp queue full: sk_rmem_alloc {} + truesize {} > rcvbuf {}: "
+                         "UdpRcvbufErrors +1, UdpInErrors +1",
+                         sk.rmemAlloc, skb.truesize, sk.rcvbuf));
         return;
     }
     sk.rmemAlloc += skb.truesize;
@@ -159,11 +160,11 @@ void Host::udp_recvmsg(int index) {
               fmt::format("recvmsg returns {} bytes: UdpInDatagrams +1",
                           skb.data.size() - skb.transport - wire::kUdpHeaderLen));
     }
-    if (sk->receiveQueue.empty()) return;
     Nanos next = m_now;
     if (sk->config.read == SocketConfig::ReadMode::Rate && sk->config.readRate > 0)
         next = m_now + kSecond / sk->config.readRate;
     sk->nextReadAllowed = next;
+    if (sk->receiveQueue.empty()) return;
     sk->readScheduled = true;
     schedule({next, 0, Event::Kind::AppRead, index, 0});
 }
@@ -203,10 +204,10 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     ip.protocol = wire::kIpProtoUdp;
     ip.ttl = std::uint8_t(sysctl("net.ipv4.ip_default_ttl"));
     ip.payloadLength = std::uint16_t(udp.bufferLength());
-    // IP_PMTUDISC_WANT: DF while the datagram fits the route's MTU; ID 0 for DF packets of
-    // unconnected sockets (ip_select_ident_segs).
+    // IP_PMTUDISC_WANT: DF while the datagram fits the route's MTU. Kernel 6.18 takes the ID
+    // of unconnected DF datagrams from the hashed generator too (seen on the conformance kernel).
     ip.dontFragment = cfg.dontFragment && ipLen <= rt.dst.mtu && !sysctl("net.ipv4.ip_no_pmtu_disc");
-    ip.ident = ip.dontFragment ? 0 : nextIpId(ip.dst, ip.protocol);
+    ip.ident = nextIpId(ip.dst, ip.protocol);
     ip.emit(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen, 20));
     udp.emit(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen + 20), ip.src, ip.dst);
     skb.l3Length = std::uint32_t(ipLen);

@@ -171,14 +171,15 @@ TEST_CASE("iptables lines and heredocs are collected in order", "[scenario][read
                              "*nat\n"
                              "COMMIT\n"
                              "END\n";
-    SECTION("without a validator each is an error, but still collected") {
+    SECTION("without a validator the iptables model checks them in order") {
         auto r = run(text);
-        REQUIRE(r.errors.size() == 4);
-        CHECK(r.errors[0].toString() == "t.scn:1: iptables rules are not supported yet");
-        CHECK(r.errors[1].line == 2);
-        CHECK(r.errors[2].line == 8);
-        CHECK(r.errors[3].line == 9);
+        CHECK(r.errors.empty());
         REQUIRE(r.config.iptables.size() == 4);
+        auto bad = run("iptables -A INPUT -p udp --dprot 9 -j DROP\niptables -A NOCHAIN -j ACCEPT\n");
+        REQUIRE(bad.errors.size() == 2);
+        CHECK(bad.errors[0].line == 1);
+        CHECK(bad.errors[0].message.find("--dprot") != std::string::npos);
+        CHECK(bad.errors[1].line == 2);
     }
     SECTION("a validator sees every input and its errors become diagnostics") {
         ScenarioReader reader;

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Holds a scenario's `socket` lines open and plays its `send` lines on the real kernel.
+
+Runs inside the DUT namespace. Arguments are JSON: {"sockets": [...], "sends": [...]}.
+Prints "ready" once every socket is bound, waits for "go" on stdin, then reads and sends
+as the scenario says until stdin says "stop" (or closes). Payloads are the letters a..z
+repeated, the bytes the engine's `send udp ... size N` writes.
+"""
+import json
+import socket
+import sys
+import threading
+import time
+
+IP_MTU_DISCOVER = 10
+IP_PMTUDISC_DONT = 0
+
+
+def reader(sock, mode, rate, stop):
+    sock.settimeout(0.05)
+    interval = 1.0 / rate if mode == "rate" and rate > 0 else 0.0
+    next_read = time.monotonic()
+    while not stop.is_set():
+        if mode == "rate":
+            now = time.monotonic()
+            if now < next_read:
+                time.sleep(min(next_read - now, 0.05))
+                continue
+            next_read += interval
+        try:
+            sock.recv(65535)
+        except socket.timeout:
+            if mode == "rate":
+                next_read = max(next_read, time.monotonic())
+            continue
+        except OSError:
+            return
+
+
+def sender(spec, t0, results):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if not spec.get("df", True):
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
+    if spec.get("src") or spec.get("sport"):
+        s.bind((spec.get("src") or "0.0.0.0", spec.get("sport") or 0))
+    payload = bytes(ord("a") + i % 26 for i in range(spec.get("size", 0)))
+    start = t0 + spec.get("at", 0.0)
+    for i in range(spec.get("count", 1)):
+        due = start + i * spec.get("interval", 0.001)
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        try:
+            s.sendto(payload, (spec["dst"], spec["dport"]))
+            results["sent"] += 1
+        except OSError as e:
+            results.setdefault("errors", []).append(str(e))
+    s.close()
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    stop = threading.Event()
+    socks = []
+    for spec in cfg.get("sockets", []):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if spec.get("rcvbuf"):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, spec["rcvbuf"])
+        if spec.get("dev"):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, spec["dev"].encode())
+        s.bind((spec["addr"], spec["port"]))
+        if spec.get("connect"):
+            s.connect(tuple(spec["connect"]))
+        socks.append((s, spec))
+    print("ready", flush=True)
+    line = sys.stdin.readline().strip()
+    if line != "go":
+        return
+    t0 = time.monotonic()
+    threads = []
+    for s, spec in socks:
+        if spec.get("read", "all") != "none":
+            t = threading.Thread(target=reader, args=(s, spec.get("read", "all"), spec.get("rate", 0), stop),
+                                 daemon=True)
+            t.start()
+            threads.append(t)
+    results = {"sent": 0}
+    for spec in cfg.get("sends", []):
+        t = threading.Thread(target=sender, args=(spec, t0, results), daemon=True)
+        t.start()
+        threads.append(t)
+    sys.stdin.readline()
+    stop.set()
+    for t in threads:
+        t.join(timeout=1)
+    print(json.dumps(results), flush=True)
+
+
+if __name__ == "__main__":
+    main()
