@@ -137,6 +137,10 @@ struct Chain {
     Verdict policy = Verdict::Accept;
     std::uint64_t packets = 0; // policy counters
     std::uint64_t bytes = 0;
+    // iptables-nft gives a base chain a policy counter only when the chain is written with
+    // a policy (-P, or a ":CHAIN POLICY" line of iptables-restore); a chain created
+    // implicitly by -A never counts (seen with iptables 1.8.9 on Linux 6.18).
+    bool policyCounted = false;
     std::vector<Rule> rules;
     // nft chain handle; 0 while a built-in chain exists only implicitly (iptables-nft
     // creates it on first use).

@@ -343,6 +343,7 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
         auto& c = work.chains[std::size_t(ci)];
         if (!c.builtin) return errnoErr("Bad built-in chain name.");
         ensureHandle(work, c);
+        c.policyCounted = true;
         if (policy == "ACCEPT") c.policy = Verdict::Accept;
         else if (policy == "DROP") c.policy = Verdict::Drop;
         else return errnoErr("Bad policy name. Run `dmesg' for more information.");
@@ -440,6 +441,7 @@ std::optional<std::string> Ruleset::restore(std::string_view text, bool counters
             if (ci >= 0 && table.chains[std::size_t(ci)].builtin) {
                 auto& c = table.chains[std::size_t(ci)];
                 ensureHandle(table, c);
+                c.policyCounted = true;
                 if (words[1] == "ACCEPT") c.policy = Verdict::Accept;
                 else if (words[1] == "DROP") c.policy = Verdict::Drop;
                 else return fail(fmt::format("iptables-restore: line {} failed: Bad policy name.", lineNo));

@@ -213,8 +213,10 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
     std::size_t r = 0;
     auto policy = [&]() {
         Chain& base = t.chains[std::size_t(start)];
-        base.packets += 1;
-        base.bytes += len;
+        if (base.policyCounted) {
+            base.packets += 1;
+            base.bytes += len;
+        }
         result.verdict = base.policy;
         result.byPolicy = true;
         result.chain = start;
