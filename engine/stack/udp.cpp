@@ -112,6 +112,15 @@ void Host::__udp4_lib_rcv(Skb skb) {
         return;
     }
     Socket& sk = m_sockets[std::size_t(best)];
+    // Linux 6.18 verifies the checksum of a datagram that arrived without a hardware
+    // verdict before queueing it (seen on veth: UdpInCsumErrors rises with nothing queued).
+    if (!csumOk) {
+        m_counters.add(Mib::UdpInCsumErrors);
+        inErrors(DropReason::UDP_CSUM,
+                 fmt::format("socket {}:{} matches but the UDP checksum is bad: UdpInCsumErrors +1",
+                             sk.config.bindAddress.toString(), sk.boundPort));
+        return;
+    }
     trace(skb, Stage::UdpRcv, Verdict::Continue,
           fmt::format("socket {}:{} matches", sk.config.bindAddress.toString(), sk.boundPort));
     // __udp_enqueue_schedule_skb (6.18): a datagram that would push sk_rmem_alloc past

@@ -141,7 +141,7 @@ TEST_CASE("SO_RCVBUF is doubled and bounded below by SOCK_MIN_RCVBUF") {
     CHECK(sim.sockets()[1].rcvbuf == 8192);
 }
 
-TEST_CASE("a reading socket counts UdpInDatagrams; a bad UDP checksum shows at read time") {
+TEST_CASE("a reading socket counts UdpInDatagrams; a bad UDP checksum is counted before queueing") {
     HostConfig h = serverConfig();
     SocketConfig s;
     s.port = 53;
@@ -150,6 +150,18 @@ TEST_CASE("a reading socket counts UdpInDatagrams; a bad UDP checksum shows at r
     CHECK(r.mib(Mib::UdpInDatagrams) == 1);
     CHECK(r.mib(Mib::UdpInCsumErrors) == 1);
     CHECK(r.mib(Mib::UdpInErrors) == 1);
+    CHECK(r.rec.drops[DropReason::UDP_CSUM] == 1);
+}
+
+TEST_CASE("a bad UDP checksum to a socket that never reads is still counted") {
+    HostConfig h = serverConfig(LinkKind::Veth);
+    SocketConfig s;
+    s.port = 53;
+    s.read = SocketConfig::ReadMode::None;
+    h.sockets.push_back(s);
+    Run r(h, {at(0, udpFrame({.badUdpChecksum = true}))});
+    CHECK(r.mib(Mib::UdpInCsumErrors) == 1);
+    CHECK(r.sim.sockets().at(0).queued == 0);
 }
 
 TEST_CASE("echo requests are answered; broadcasts are ignored by default") {
