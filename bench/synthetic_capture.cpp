@@ -184,10 +184,18 @@ std::optional<std::string> writeSyntheticCapture(const std::string& path,
         ++counted.frames;
         counted.bytes += frame.size();
         switch (kind) {
-        case FrameKind::ListeningPort: ++counted.listeningPort; break;
-        case FrameKind::ClosedPort: ++counted.closedPort; break;
-        case FrameKind::OtherHost: ++counted.otherHost; break;
-        case FrameKind::Malformed: ++counted.malformed; break;
+        case FrameKind::ListeningPort:
+            ++counted.listeningPort;
+            break;
+        case FrameKind::ClosedPort:
+            ++counted.closedPort;
+            break;
+        case FrameKind::OtherHost:
+            ++counted.otherHost;
+            break;
+        case FrameKind::Malformed:
+            ++counted.malformed;
+            break;
         }
     }
     if (ok) ok = std::fclose(file.release()) == 0;

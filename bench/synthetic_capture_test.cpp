@@ -18,8 +18,9 @@ namespace {
 
 // A file in the temporary folder, removed when the test ends.
 struct TempFile {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("stackscope-bench-capture-" + std::to_string(::getpid()) + ".pcap");
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() /
+        ("stackscope-bench-capture-" + std::to_string(::getpid()) + ".pcap");
     ~TempFile() {
         std::error_code ignored;
         std::filesystem::remove(path, ignored);

@@ -8,8 +8,8 @@
 #
 # Without BUILD_DIR the release preset is configured and built (build/release).
 # FRAMES (default 1000000) sets the capture size; KEEP_CAPTURE=1 keeps the
-# temporary folder with the capture; RSS_TOOL=python measures memory with
-# python3's getrusage instead of GNU time. The target (issue 3): the whole path, with
+# temporary folder with the capture; RSS_TOOL=proc samples /proc/PID/status
+# instead of using GNU time. The target (issue 3): the whole path, with
 # a 200-rule ruleset, in at most twice tcpdump's time and under 100 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,15 +45,15 @@ echo "Generating $frames frames into $capture"
 
 # measure NAME COMMAND...: runs COMMAND with stdout discarded and appends
 # "NAME SECONDS PEAK_RSS_KB" to the results. Wall time comes from the shell's
-# nanosecond clock; peak RSS from /usr/bin/time -v, or from getrusage of the
-# child through python3 when GNU time is not installed (or RSS_TOOL=python).
+# nanosecond clock; peak RSS from /usr/bin/time -v, or by sampling VmHWM in
+# /proc/PID/status when GNU time is not installed (or RSS_TOOL=proc).
 results=$work/results
 measure() {
     local name=$1
     shift
     local rss_file=$work/rss start end rss
     start=$(date +%s.%N)
-    if [[ -x /usr/bin/time && ${RSS_TOOL:-} != python ]]; then
+    if [[ -x /usr/bin/time && ${RSS_TOOL:-} != proc ]]; then
         if ! /usr/bin/time -v -o "$rss_file" "$@" >/dev/null 2>"$work/stderr"; then
             echo "bench.sh: $name failed:" >&2
             cat "$work/stderr" >&2
@@ -62,18 +62,24 @@ measure() {
         end=$(date +%s.%N)
         rss=$(awk -F': *' '/Maximum resident set size/ {print $2}' "$rss_file")
     else
-        if ! python3 -c '
-import resource, subprocess, sys
-with open(sys.argv[1], "w") as err:
-    rc = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=err)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # kB on Linux
-sys.exit(rc)' "$work/stderr" "$@" >"$rss_file"; then
+        # VmHWM is the process's own peak (reset by exec), sampled until it exits;
+        # only growth in the last 10 ms could be missed.
+        "$@" >/dev/null 2>"$work/stderr" &
+        local pid=$! key value unit status
+        rss=0
+        while kill -0 "$pid" 2>/dev/null; do
+            while read -r key value unit; do
+                [[ $key == VmHWM: && $value -gt $rss ]] && rss=$value
+            done <"/proc/$pid/status" 2>/dev/null || true
+            sleep 0.01
+        done
+        wait "$pid" && status=0 || status=$?
+        end=$(date +%s.%N)
+        if [[ $status != 0 ]]; then
             echo "bench.sh: $name failed:" >&2
             cat "$work/stderr" >&2
             return 1
         fi
-        end=$(date +%s.%N)
-        rss=$(cat "$rss_file")
     fi
     echo "$name $(echo "$end $start" | awk '{printf "%.3f", $1 - $2}') $rss" >>"$results"
 }

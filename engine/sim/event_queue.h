@@ -19,6 +19,7 @@ struct Event {
         NeighTimer,   // ARP retransmit / failure for one neighbour entry
         QdiscRun,     // a device's qdisc may dequeue (tbf tokens, driver ring space)
         TxComplete,   // the driver's TX ring frees a slot (frame on the wire)
+        IpFragExpire, // an IPv4 reassembly queue's timer (ip_expire); value = timer id
     };
     Nanos time = 0;
     std::uint64_t seq = 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // ARP (net/ipv4/arp.c): arp_rcv, arp_process, arp_send, arp_solicit.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/arp.h"
 #include "wire/ethernet.h"
 
@@ -15,49 +16,49 @@ void Host::arp_rcv(Skb skb) {
     Device* d = dev(skb.device);
     auto view = skb.l3();
     if (view.size() < wire::kArpEthIpv4Len) {
-        drop(skb, Stage::ArpRcv, DropReason::PKT_TOO_SMALL,
+        SS_DROP(skb, Stage::ArpRcv, DropReason::PKT_TOO_SMALL,
              fmt::format("ARP packet of {} bytes is shorter than 28: pskb_may_pull fails", view.size()));
         return;
     }
     if (skb.pktType == PktType::OtherHost) {
-        trace(skb, Stage::ArpRcv, Verdict::Consumed, "addressed to another host: ignored");
+        SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed, "addressed to another host: ignored");
         return;
     }
     auto parsed = wire::ArpRepr::parse(view);
     if (!parsed.ok()) {
-        trace(skb, Stage::ArpRcv, Verdict::Consumed,
+        SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed,
               fmt::format("not Ethernet/IPv4 ARP ({}): consumed without effect",
                           wire::errorName(parsed.error())));
         return;
     }
     const wire::ArpRepr& arp = parsed.value();
     if (arp.operation != wire::kArpRequest && arp.operation != wire::kArpReply) {
-        trace(skb, Stage::ArpRcv, Verdict::Consumed,
+        SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed,
               fmt::format("ARP operation {} is neither request nor reply", arp.operation));
         return;
     }
     if (arp.targetIp.isMulticast() ||
         (arp.targetIp.isLoopback() && !devConf(skb.device, "route_localnet"))) {
-        trace(skb, Stage::ArpRcv, Verdict::Consumed, "target is multicast or loopback: ignored");
+        SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed, "target is multicast or loopback: ignored");
         return;
     }
     const bool targetLocal = isLocalAddress(arp.targetIp);
     if (arp.senderIp.isAny()) {
         // Duplicate address detection probe.
         if (arp.operation == wire::kArpRequest && targetLocal) {
-            trace(skb, Stage::ArpRcv, Verdict::Consumed,
+            SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed,
                   fmt::format("DAD probe for our {}: answered", arp.targetIp.toString()));
             arp_send(wire::kArpReply, skb.device, arp.senderIp, arp.targetIp, arp.senderMac,
                      arp.senderMac, skb.id);
         } else {
-            trace(skb, Stage::ArpRcv, Verdict::Consumed, "sender 0.0.0.0: not learnt");
+            SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed, "sender 0.0.0.0: not learnt");
         }
         return;
     }
     if (arp.operation == wire::kArpRequest && targetLocal && !arp.senderIp.isMulticast()) {
         // neigh_event_ns: the requester is learnt (STALE) before the reply is sent.
         neigh_update(arp.senderIp, skb.device, arp.senderMac, NeighState::Stale);
-        trace(skb, Stage::ArpRcv, Verdict::Consumed,
+        SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed,
               fmt::format("who-has {} tell {}: ours, reply from {} and learn {} at {}",
                           arp.targetIp.toString(), arp.senderIp.toString(),
                           d->config.mac.toString(), arp.senderIp.toString(),
@@ -73,13 +74,13 @@ void Host::arp_rcv(Skb skb) {
         const NeighState state = (arp.operation == wire::kArpReply && skb.pktType == PktType::Host)
                                      ? NeighState::Reachable
                                      : NeighState::Stale;
-        trace(skb, Stage::ArpRcv, Verdict::Consumed,
+        SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed,
               fmt::format("{} is at {}: neighbour entry now {}", arp.senderIp.toString(),
                           arp.senderMac.toString(), neighStateName(state)));
         neigh_update(arp.senderIp, skb.device, arp.senderMac, state);
         return;
     }
-    trace(skb, Stage::ArpRcv, Verdict::Consumed,
+    SS_TRACE(skb, Stage::ArpRcv, Verdict::Consumed,
           it == m_neigh.end() ? "not for us and no neighbour entry to update: nothing learnt"
                               : "entry is permanent: not changed");
 }
@@ -101,7 +102,7 @@ void Host::arp_send(std::uint16_t op, int device, Ipv4Address dstIp, Ipv4Address
     arp.emit(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen));
     skb.truesize = skbTruesizeForHead(std::uint32_t(skb.data.size()) + 16);
     m_context = m_context == Context::HardIrq ? Context::SoftIrq : m_context;
-    trace(skb, Stage::ArpSolicit, Verdict::Continue,
+    SS_TRACE(skb, Stage::ArpSolicit, Verdict::Continue,
           fmt::format("{} {} {} (caused by packet #{})", op == wire::kArpReply ? "reply" : "who-has",
                       op == wire::kArpReply ? srcIp.toString() + " is-at " + d->config.mac.toString()
                                             : dstIp.toString() + " tell",

@@ -3,6 +3,7 @@
 // process_backlog), GRO's hand-off (net/core/gro.c) and
 // __netif_receive_skb_core with packet taps and protocol dispatch.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/ethernet.h"
 
 #include <fmt/format.h>
@@ -14,7 +15,7 @@ bool Host::enqueue_to_backlog(Skb& skb, int cpu) {
     Device* d = dev(skb.device);
     if (!d || !d->config.up) {
         m_counters.addLink(skb.device, LinkStat::rx_dropped);
-        drop(skb, Stage::Backlog, DropReason::DEV_READY,
+        SS_DROP(skb, Stage::Backlog, DropReason::DEV_READY,
              "device is not running: dropped before the backlog, rx_dropped +1");
         return false;
     }
@@ -23,13 +24,13 @@ bool Host::enqueue_to_backlog(Skb& skb, int cpu) {
     if (qlen > maxBacklog) {
         m_counters.addSoftnetDropped(cpu);
         m_counters.addLink(skb.device, LinkStat::rx_dropped);
-        drop(skb, Stage::Backlog, DropReason::CPU_BACKLOG,
+        SS_DROP(skb, Stage::Backlog, DropReason::CPU_BACKLOG,
              fmt::format("backlog holds {} > netdev_max_backlog {}: softnet dropped +1, rx_dropped +1",
                          qlen, maxBacklog));
         return false;
     }
     skb.cpu = cpu;
-    trace(skb, Stage::Backlog, Verdict::Queued,
+    SS_TRACE(skb, Stage::Backlog, Verdict::Queued,
           fmt::format("queued on CPU {}'s input_pkt_queue ({} before it, limit {})", cpu, qlen,
                       maxBacklog));
     sd.inputPktQueue.push_back(std::move(skb));
@@ -55,7 +56,7 @@ int Host::process_backlog(int cpu, int quota) {
         sd.inputPktQueue.pop_front();
         ++work;
         m_context = Context::SoftIrq;
-        trace(skb, Stage::ProcessBacklog, Verdict::Continue,
+        SS_TRACE(skb, Stage::ProcessBacklog, Verdict::Continue,
               fmt::format("process_backlog on CPU {}: {} of quota {}", cpu, work, quota));
         __netif_receive_skb_core(std::move(skb));
     }
@@ -66,7 +67,7 @@ int Host::process_backlog(int cpu, int quota) {
 void Host::napi_gro_receive(Skb skb) {
     // Only TCP has a GRO handler that merges; every other protocol is GRO_NORMAL and goes up
     // alone (ICMP has no handler, plain UDP is not aggregated without UDP_GRO).
-    trace(skb, Stage::Gro, Verdict::Continue,
+    SS_TRACE(skb, Stage::Gro, Verdict::Continue,
           "dev_gro_receive: no flow to merge with, GRO_NORMAL: passed up unchanged");
     netif_receive_skb(std::move(skb));
 }
@@ -85,7 +86,7 @@ void Host::__netif_receive_skb_core(Skb skb) {
     for (const auto& tap : m_config.taps) {
         if (tap.device == "any" || tap.device == deviceName(skb.device)) {
             tapped = true;
-            trace(skb, Stage::PacketTap, Verdict::Continue,
+            SS_TRACE(skb, Stage::PacketTap, Verdict::Continue,
                   fmt::format("deliver_skb: the AF_PACKET socket of `tcpdump -i {}` gets a clone",
                               tap.device));
         }
@@ -98,7 +99,7 @@ void Host::__netif_receive_skb_core(Skb skb) {
         if (wire::vlanId(tci) != 0) {
             // No VLAN device exists for this id: the kernel marks the packet for another host.
             skb.pktType = PktType::OtherHost;
-            trace(skb, Stage::NetifReceive, Verdict::Continue,
+            SS_TRACE(skb, Stage::NetifReceive, Verdict::Continue,
                   fmt::format("802.1Q tag with VLAN {} and no VLAN device: pkt_type set to "
                               "PACKET_OTHERHOST",
                               wire::vlanId(tci)));
@@ -108,23 +109,23 @@ void Host::__netif_receive_skb_core(Skb skb) {
     skb.protocol = protocol;
     skb.l3Length = std::uint32_t(skb.data.size() - l2);
     if (protocol == wire::kEtherTypeIpv4) {
-        trace(skb, Stage::NetifReceive, Verdict::Continue, "ETH_P_IP: handed to ip_rcv");
+        SS_TRACE(skb, Stage::NetifReceive, Verdict::Continue, "ETH_P_IP: handed to ip_rcv");
         ip_rcv(std::move(skb));
     } else if (protocol == wire::kEtherTypeArp) {
-        trace(skb, Stage::NetifReceive, Verdict::Continue, "ETH_P_ARP: handed to arp_rcv");
+        SS_TRACE(skb, Stage::NetifReceive, Verdict::Continue, "ETH_P_ARP: handed to arp_rcv");
         arp_rcv(std::move(skb));
     } else if (protocol == wire::kEtherTypeIpv6) {
-        trace(skb, Stage::NetifReceive, Verdict::Consumed,
+        SS_TRACE(skb, Stage::NetifReceive, Verdict::Consumed,
               "ETH_P_IPV6: Linux would hand this to ipv6_rcv; IPv6 is not modelled, so it is "
               "left out of every counter");
     } else if (tapped) {
-        trace(skb, Stage::NetifReceive, Verdict::Consumed,
+        SS_TRACE(skb, Stage::NetifReceive, Verdict::Consumed,
               fmt::format("no protocol handler for 0x{:04x}; the packet tap was the last handler, "
                           "so nothing is counted as dropped",
                           protocol));
     } else {
         m_counters.addLink(skb.device, LinkStat::rx_dropped);
-        drop(skb, Stage::NetifReceive, DropReason::UNHANDLED_PROTO,
+        SS_DROP(skb, Stage::NetifReceive, DropReason::UNHANDLED_PROTO,
              fmt::format("no protocol handler for ethertype 0x{:04x}: rx_dropped +1", protocol));
     }
 }

@@ -3,6 +3,7 @@
 // sch_generic.c pfifo_fast, sch_fifo.c, sch_tbf.c), the driver TX ring,
 // veth_xmit towards the peer and loopback_xmit back into the stack.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/ethernet.h"
 #include "wire/ipv4.h"
 
@@ -41,18 +42,18 @@ void Host::dev_queue_xmit(Skb skb) {
     if (q.config.kind == QdiscKind::Noqueue) {
         if (!d->config.up) {
             m_counters.addLink(ifindex, LinkStat::tx_dropped);
-            drop(skb, Stage::DevQueueXmit, DropReason::DEV_READY,
+            SS_DROP(skb, Stage::DevQueueXmit, DropReason::DEV_READY,
                  "noqueue device is down: tx_dropped +1");
             return;
         }
-        trace(skb, Stage::DevQueueXmit, Verdict::Continue, "noqueue: straight to the driver");
+        SS_TRACE(skb, Stage::DevQueueXmit, Verdict::Continue, "noqueue: straight to the driver");
         m_counters.addLink(ifindex, LinkStat::tx_packets);
         m_counters.addLink(ifindex, LinkStat::tx_bytes, len);
         if (d->config.kind == LinkKind::Loopback) {
             // loopback_xmit: the same skb comes back in through netif_rx, keeping its route.
             m_counters.addLink(ifindex, LinkStat::rx_packets);
             m_counters.addLink(ifindex, LinkStat::rx_bytes, len);
-            trace(skb, Stage::DriverTx, Verdict::Continue, "loopback_xmit: back into netif_rx");
+            SS_TRACE(skb, Stage::DriverTx, Verdict::Continue, "loopback_xmit: back into netif_rx");
             skb.pktType = PktType::Host;
             skb.inputDevice = ifindex;
             const Context saved = m_context;
@@ -63,7 +64,7 @@ void Host::dev_queue_xmit(Skb skb) {
             return;
         }
         TxFrame f{m_now, ifindex, d->config.name, skb.id, skb.data};
-        trace(skb, Stage::Wire, Verdict::Transmitted,
+        SS_TRACE(skb, Stage::Wire, Verdict::Transmitted,
               fmt::format("{}: {} bytes handed to the peer", d->config.name, len));
         for (auto* o : txObservers) o->onTransmit(f);
         return;
@@ -77,7 +78,7 @@ void Host::dev_queue_xmit(Skb skb) {
         full = q.backlogPackets >= limit;
     if (full) {
         m_counters.addQdisc(ifindex, Counters::QdiscField::Dropped, 1);
-        drop(skb, Stage::QdiscEnqueue,
+        SS_DROP(skb, Stage::QdiscEnqueue,
              q.config.kind == QdiscKind::Tbf ? DropReason::QDISC_OVERLIMIT : DropReason::QDISC_DROP,
              fmt::format("{} full ({} of limit {}{}): qdisc dropped +1", qdiscKindName(q.config.kind),
                          q.config.kind == QdiscKind::Bfifo || q.config.kind == QdiscKind::Tbf
@@ -99,7 +100,7 @@ void Host::dev_queue_xmit(Skb skb) {
     ++q.backlogPackets;
     m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogBytes, std::int64_t(len));
     m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogPackets, 1);
-    trace(skb, Stage::QdiscEnqueue, Verdict::Queued,
+    SS_TRACE(skb, Stage::QdiscEnqueue, Verdict::Queued,
           fmt::format("{}{}: {} packets, {} bytes queued", qdiscKindName(q.config.kind),
                       q.config.kind == QdiscKind::PfifoFast ? fmt::format(" band {}", band) : std::string(),
                       q.backlogPackets, q.backlogBytes));
@@ -143,10 +144,10 @@ void Host::qdisc_run(int ifindex) {
         m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogPackets, -1);
         m_counters.addQdisc(ifindex, Counters::QdiscField::SentBytes, std::int64_t(len));
         m_counters.addQdisc(ifindex, Counters::QdiscField::SentPackets, 1);
-        trace(skb, Stage::QdiscDequeue, Verdict::Continue, "dequeued: sch_direct_xmit to the driver");
+        SS_TRACE(skb, Stage::QdiscDequeue, Verdict::Continue, "dequeued: sch_direct_xmit to the driver");
         if (!d->config.up) {
             m_counters.addLink(ifindex, LinkStat::tx_dropped);
-            drop(skb, Stage::DriverTx, DropReason::DEV_READY, "device is down: tx_dropped +1");
+            SS_DROP(skb, Stage::DriverTx, DropReason::DEV_READY, "device is down: tx_dropped +1");
             continue;
         }
         ++d->txRingUsed;
@@ -156,11 +157,11 @@ void Host::qdisc_run(int ifindex) {
         const Nanos start = std::max(m_now, d->txBusyUntil);
         const Nanos duration = Nanos((std::max<std::size_t>(len, 60) + 24) * 8 * kSecond / kLinkBitsPerSecond);
         d->txBusyUntil = start + duration;
-        trace(skb, Stage::DriverTx, Verdict::Continue,
+        SS_TRACE(skb, Stage::DriverTx, Verdict::Continue,
               fmt::format("TX ring {}/{}: tx_packets +1", d->txRingUsed, d->config.txRing));
         schedule({d->txBusyUntil, 0, Event::Kind::TxComplete, ifindex, 0});
         TxFrame f{m_now, ifindex, d->config.name, skb.id, skb.data};
-        trace(skb, Stage::Wire, Verdict::Transmitted, fmt::format("{} bytes on the wire", len));
+        SS_TRACE(skb, Stage::Wire, Verdict::Transmitted, fmt::format("{} bytes on the wire", len));
         for (auto* o : txObservers) o->onTransmit(f);
     }
 }

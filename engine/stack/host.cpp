@@ -50,6 +50,18 @@ void Host::buildDerivedState() {
         if (q.kind == QdiscKind::Tbf) d.qdisc.tokens = q.burstBytes;
     }
     m_softnet.assign(std::size_t(std::max(1, m_config.cpus)), SoftnetData{});
+    for (const auto& [key, value] : m_config.sysctls.all()) {
+        const std::int64_t first = m_config.sysctls.get(key);
+        m_sysctlCache[key] = first;
+        constexpr std::string_view confPrefix = "net.ipv4.conf.";
+        if (!key.starts_with(confPrefix)) continue;
+        const std::string_view rest = std::string_view(key).substr(confPrefix.size());
+        const auto dot = rest.rfind('.');
+        if (dot == std::string_view::npos) continue;
+        for (auto& d : m_devices)
+            if (d.config.ifindex && d.config.name == rest.substr(0, dot))
+                d.conf[std::string(rest.substr(dot + 1))] = first;
+    }
     m_sockets.clear();
     for (const auto& s : m_config.sockets) {
         Socket sk;
@@ -123,6 +135,7 @@ std::string Host::deviceName(int ifindex) const {
 std::int64_t Host::devConf(int ifindex, std::string_view name) const {
     const Device* d = device(ifindex);
     if (!d) return 0;
+    if (auto it = d->conf.find(name); it != d->conf.end()) return it->second;
     return m_config.sysctls.conf(d->config.name, name);
 }
 
@@ -202,6 +215,7 @@ bool Host::step() {
         break;
     case Event::Kind::QdiscRun: qdisc_run(e.object); break;
     case Event::Kind::TxComplete: tx_complete(e.object); break;
+    case Event::Kind::IpFragExpire: ip_expire(e.value); break;
     }
     return true;
 }
@@ -227,6 +241,12 @@ void Host::trace(const Skb& skb, Stage stage, Verdict verdict, std::string detai
     if (withBytes) e.bytes = std::make_shared<const std::vector<std::uint8_t>>(skb.data);
     e.counters = m_counters.takeJournal();
     for (auto* o : traceObservers) o->onTrace(e);
+}
+
+void Host::dropQuiet(Skb& skb, DropReason reason) {
+    skb.reason = reason;
+    if (skb.ct && !m_conntrack.isConfirmed(skb.ct)) m_conntrack.destroyUnconfirmed(skb.ct);
+    ++m_traceCount;
 }
 
 void Host::drop(Skb& skb, Stage stage, DropReason reason, std::string detail) {

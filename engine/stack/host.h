@@ -22,6 +22,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace stackscope::stack {
@@ -44,8 +45,16 @@ struct QdiscState {
     bool runScheduled = false;
 };
 
+// Sysctl values by key without allocating: the configuration does not change during a run.
+struct SysctlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using SysctlCache = std::unordered_map<std::string, std::int64_t, SysctlHash, std::equal_to<>>;
+
 struct Device {
     InterfaceConfig config;
+    SysctlCache conf; // net.ipv4.conf.<dev>.<name> by <name>
     std::deque<Skb> rxRing;       // frames DMA'd, waiting for NAPI
     bool napiScheduled = false;   // NAPI_STATE_SCHED
     QdiscState qdisc;
@@ -92,7 +101,43 @@ struct InetPeer {
     std::int64_t rateTokens = 0; // jiffies
     std::int64_t rateLast = 0;
     std::uint32_t redirects = 0;
+    std::uint32_t fragRid = 0; // fragments seen from this source (ip_frag_too_far)
     std::int64_t redirectLast = 0;
+};
+
+// One IPv4 reassembly queue (struct ipq): fragments of one datagram, keyed by
+// (saddr, daddr, id, protocol). Fragments are held by value, sorted by offset.
+struct FragKey {
+    std::uint32_t src = 0;
+    std::uint32_t dst = 0;
+    std::uint16_t id = 0;
+    std::uint8_t protocol = 0;
+    auto operator<=>(const FragKey&) const = default;
+};
+
+struct QueuedFragment {
+    Skb skb;                 // whole packet, header included, trimmed to its data
+    std::uint32_t offset = 0; // ip_defrag_offset, bytes
+    std::uint32_t end = 0;    // offset + data bytes kept
+};
+
+struct FragQueue {
+    std::vector<QueuedFragment> fragments; // by offset (the kernel's rb-tree of runs)
+    // Runs of fragments that arrived contiguously at the tail (FRAG_CB frag_run_len):
+    // a duplicate is a fragment wholly inside one run.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> runs; // [offset, end)
+    std::uint32_t tailEnd = 0;  // end of fragments_tail
+    bool hasTail = false;
+    std::uint32_t len = 0;      // q.len: known or presumed datagram data length
+    std::uint32_t meat = 0;     // data bytes received
+    bool firstIn = false;       // INET_FRAG_FIRST_IN
+    bool lastIn = false;        // INET_FRAG_LAST_IN
+    std::uint8_t ecn = 0;       // IPFRAG_ECN_* bits seen
+    std::uint16_t maxSize = 0;  // q.max_size
+    std::uint16_t maxDfSize = 0;
+    int iif = 0;
+    std::uint32_t rid = 0;      // inet_peer rid when the last fragment was seen
+    std::uint64_t timer = 0;    // id of the pending ip_expire event
 };
 
 class Host {
@@ -123,12 +168,18 @@ public:
     const Device* device(int ifindex) const;
     std::string deviceName(int ifindex) const;
 
+    const std::map<FragKey, FragQueue>& fragQueues() const { return m_fragQueues; }
+    std::uint64_t fragMemory() const { return m_fragMem; } // frag_mem_limit, truesize bytes
+
     // --- trace ---
     bool tracing() const { return !traceObservers.empty(); }
     void trace(const Skb& skb, Stage stage, Verdict verdict, std::string detail,
                DropReason reason = DropReason::None, bool withBytes = false);
     void traceCtx(Context ctx) { m_context = ctx; }
     void drop(Skb& skb, Stage stage, DropReason reason, std::string detail);
+    // The same effects without building an event, for runs nobody traces (trace_macros.h).
+    void countTrace() { ++m_traceCount; }
+    void dropQuiet(Skb& skb, DropReason reason);
 
     // --- receive: nic.cpp (driver, NAPI, net_rx_action) ---
     void netdevReceive(InputFrame frame);
@@ -156,6 +207,15 @@ public:
     void ip_rcv_finish(Skb skb);
     void ip_local_deliver(Skb skb);
     void ip_local_deliver_finish(Skb skb);
+
+    // --- ip_fragment.cpp ---
+    // ip_defrag: true when `skb` now holds the reassembled datagram; false when the
+    // fragment was queued (stolen) or dropped (traced here either way).
+    bool ip_defrag(Skb& skb);
+    void ip_expire(std::uint64_t timer);
+    // ip_do_fragment: splits a non-DF datagram larger than `mtu` into fragments, each sent
+    // through ip_finish_output2.
+    void ip_do_fragment(Skb skb, std::uint32_t mtu);
 
     // --- route.cpp ---
     void ip_route_input_noref(Skb& skb, DropReason& reason);
@@ -215,7 +275,10 @@ public:
     Device* dev(int ifindex);
     Socket* socketAt(int i) { return i >= 0 && std::size_t(i) < m_sockets.size() ? &m_sockets[std::size_t(i)] : nullptr; }
     std::int64_t jiffies() const { return m_now / kJiffy; }
-    std::int64_t sysctl(std::string_view key) const { return m_config.sysctls.get(key); }
+    std::int64_t sysctl(std::string_view key) const {
+        auto it = m_sysctlCache.find(key);
+        return it != m_sysctlCache.end() ? it->second : m_config.sysctls.get(key);
+    }
     std::int64_t devConf(int ifindex, std::string_view name) const;
     bool devForwarding(int ifindex) const { return devConf(ifindex, "forwarding") != 0; }
     InetPeer& peer(wire::Ipv4Address a) {
@@ -250,6 +313,7 @@ private:
     std::map<std::uint32_t, InetPeer> m_peers;
     Fib m_fib;
     netfilter::Ruleset m_rules;
+    SysctlCache m_sysctlCache;
     netfilter::Conntrack m_conntrack;
     bool m_nfActive = false; // some table is registered
     bool m_ctActive = false; // some rule needs connection tracking (nf_ct_netns_get)
@@ -260,6 +324,14 @@ private:
     std::uint32_t m_ipIdCounter = 0;
     std::map<std::uint32_t, std::uint16_t> m_ipIdents;
     std::vector<std::uint32_t> m_sendRemaining;
+    // IPv4 reassembly (fqdir): queues, memory charged in truesize, timer ids.
+    std::map<FragKey, FragQueue> m_fragQueues;
+    std::uint64_t m_fragMem = 0;
+    std::uint64_t m_fragTimerSerial = 0;
+    void fragQueueDestroy(std::map<FragKey, FragQueue>::iterator it, bool timedOut, const std::string& why);
+    void armFragTimer(FragQueue& q);
+    bool ip_frag_queue(std::map<FragKey, FragQueue>::iterator it, Skb& skb);
+    bool ip_frag_reasm(std::map<FragKey, FragQueue>::iterator it, Skb& skb);
 
     // Input: in-memory frames with a cursor (snapshots copy the cursor) or a stream.
     std::shared_ptr<const std::vector<InputFrame>> m_frames;

@@ -2,6 +2,7 @@
 // net/ipv4/icmp.c: icmp_rcv, icmp_echo, icmp_reply and __icmp_send with the
 // global and per-destination rate limits of kernels since 6.12.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/checksum.h"
 #include "wire/ethernet.h"
 #include "wire/icmp.h"
@@ -50,7 +51,7 @@ void Host::icmp_rcv(Skb skb) {
     auto icmpBytes = skb.l4();
     auto error = [&](DropReason r, std::string why) {
         m_counters.add(Mib::IcmpInErrors);
-        drop(skb, Stage::IcmpRcv, r, why + ": IcmpInErrors +1");
+        SS_DROP(skb, Stage::IcmpRcv, r, why + ": IcmpInErrors +1");
     };
     if (wire::internetChecksum(icmpBytes) != 0) {
         m_counters.add(Mib::IcmpInCsumErrors);
@@ -81,30 +82,30 @@ void Host::icmp_rcv(Skb skb) {
     }
     if (type == wire::kIcmpEcho) {
         if (sysctl("net.ipv4.icmp_echo_ignore_all")) {
-            trace(skb, Stage::IcmpRcv, Verdict::Consumed, "echo request ignored: icmp_echo_ignore_all is 1");
+            SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed, "echo request ignored: icmp_echo_ignore_all is 1");
             return;
         }
-        trace(skb, Stage::IcmpRcv, Verdict::Delivered,
+        SS_TRACE(skb, Stage::IcmpRcv, Verdict::Delivered,
               fmt::format("echo request id {} seq {}: icmp_echo answers", wire::loadBe16(&icmpBytes[4]),
                           wire::loadBe16(&icmpBytes[6])));
         icmp_send(skb, wire::kIcmpEchoReply, 0, wire::loadBe32(&icmpBytes[4]), Stage::IcmpRcv);
         return;
     }
     if (type == wire::kIcmpEchoReply) {
-        drop(skb, Stage::IcmpRcv, DropReason::NO_SOCKET, "echo reply: no ping socket waits for it");
+        SS_DROP(skb, Stage::IcmpRcv, DropReason::NO_SOCKET, "echo reply: no ping socket waits for it");
         return;
     }
     if (type == wire::kIcmpTimestamp) {
-        trace(skb, Stage::IcmpRcv, Verdict::Delivered, "timestamp request: answered");
+        SS_TRACE(skb, Stage::IcmpRcv, Verdict::Delivered, "timestamp request: answered");
         icmp_send(skb, wire::kIcmpTimestampReply, 0, wire::loadBe32(&icmpBytes[4]), Stage::IcmpRcv);
         return;
     }
     if (isIcmpError(type)) {
-        trace(skb, Stage::IcmpRcv, Verdict::Consumed,
+        SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed,
               fmt::format("ICMP error type {} code {}: no socket of this host is notified", type, code));
         return;
     }
-    trace(skb, Stage::IcmpRcv, Verdict::Consumed, fmt::format("ICMP type {} needs no answer", type));
+    SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed, fmt::format("ICMP type {} needs no answer", type));
 }
 
 // Builds and sends an ICMP message about `in`: an error (__icmp_send) or a reply to a query
@@ -115,7 +116,7 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     const bool reply = type == wire::kIcmpEchoReply || type == wire::kIcmpTimestampReply;
     Skb probe = in; // for traces only
     auto refuse = [&](std::string why) {
-        trace(probe, from, Verdict::Continue, fmt::format("no ICMP type {} sent: {}", type, why));
+        SS_TRACE(probe, from, Verdict::Continue, fmt::format("no ICMP type {} sent: {}", type, why));
     };
     if (!reply) {
         if (in.pktType != PktType::Host) return refuse("the packet was not addressed to us at layer 2");
@@ -221,7 +222,7 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     out.truesize = skbTruesizeForHead(std::uint32_t(ipLen) + 16 + 15);
     m_counters.addIcmpMsgOut(type);
     m_counters.add(Mib::IcmpOutMsgs);
-    trace(out, from, Verdict::Continue,
+    SS_TRACE(out, from, Verdict::Continue,
           fmt::format("ICMP type {} code {} to {} from {} (about packet #{})", type, code,
                       ip.dst.toString(), ip.src.toString(), in.id),
           DropReason::None, true);

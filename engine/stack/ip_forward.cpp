@@ -2,6 +2,7 @@
 // net/ipv4/ip_forward.c (ip_forward, ip_forward_finish), the redirect
 // logic of ip_rt_send_redirect and ip_error from net/ipv4/route.c.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 
@@ -12,7 +13,7 @@ namespace stackscope::stack {
 
 void Host::ip_forward(Skb skb) {
     if (skb.pktType != PktType::Host) {
-        drop(skb, Stage::IpForward, DropReason::OTHERHOST,
+        SS_DROP(skb, Stage::IpForward, DropReason::OTHERHOST,
              "link-layer broadcast or multicast frame: never forwarded");
         return;
     }
@@ -20,7 +21,7 @@ void Host::ip_forward(Skb skb) {
     if (ip.ttl() <= 1) {
         m_counters.add(Mib::IpInHdrErrors);
         icmp_send(skb, wire::kIcmpTimeExceeded, 0, 0, Stage::IpForward);
-        drop(skb, Stage::IpForward, DropReason::IP_INHDR,
+        SS_DROP(skb, Stage::IpForward, DropReason::IP_INHDR,
              fmt::format("TTL {} would reach 0: time exceeded sent, IpInHdrErrors +1", ip.ttl()));
         return;
     }
@@ -28,7 +29,7 @@ void Host::ip_forward(Skb skb) {
     if (skb.l3Length > mtu && ip.dontFragment()) {
         m_counters.add(Mib::IpFragFails);
         icmp_send(skb, wire::kIcmpDestUnreach, wire::kIcmpFragNeeded, mtu, Stage::IpForward);
-        drop(skb, Stage::IpForward, DropReason::PKT_TOO_BIG,
+        SS_DROP(skb, Stage::IpForward, DropReason::PKT_TOO_BIG,
              fmt::format("{} bytes with DF set exceed MTU {} of {}: fragmentation needed sent, "
                          "IpFragFails +1",
                          skb.l3Length, mtu, deviceName(skb.dst.device)));
@@ -53,7 +54,7 @@ void Host::ip_forward(Skb skb) {
             p.redirectLast = now;
         }
     }
-    trace(skb, Stage::IpForward, Verdict::Continue,
+    SS_TRACE(skb, Stage::IpForward, Verdict::Continue,
           fmt::format("forwarding: TTL {} -> {} (checksum updated)", ip.ttl(), ip.ttl() - 1),
           DropReason::None, true);
     if (!nfHook(skb, NfHook::Forward, skb.inputDevice, skb.dst.device)) return;
@@ -68,15 +69,15 @@ void Host::ip_error(Skb skb) {
     if (!devForwarding(skb.device)) {
         if (err == EHOSTUNREACH) {
             m_counters.add(Mib::IpInAddrErrors);
-            drop(skb, Stage::RouteInput, DropReason::IP_INADDRERRORS,
+            SS_DROP(skb, Stage::RouteInput, DropReason::IP_INADDRERRORS,
                  fmt::format("{} is not ours and forwarding is off: IpInAddrErrors +1",
                              ip.dst().toString()));
         } else if (err == ENETUNREACH) {
             m_counters.add(Mib::IpExtInNoRoutes);
-            drop(skb, Stage::RouteInput, DropReason::IP_INNOROUTES,
+            SS_DROP(skb, Stage::RouteInput, DropReason::IP_INNOROUTES,
                  "no route: IpExtInNoRoutes +1");
         } else {
-            drop(skb, Stage::RouteInput, DropReason::NOT_SPECIFIED, "route error: dropped");
+            SS_DROP(skb, Stage::RouteInput, DropReason::NOT_SPECIFIED, "route error: dropped");
         }
         return;
     }
@@ -99,7 +100,7 @@ void Host::ip_error(Skb skb) {
         why = "prohibit route: administratively prohibited";
         break;
     default:
-        drop(skb, Stage::RouteInput, DropReason::NOT_SPECIFIED,
+        SS_DROP(skb, Stage::RouteInput, DropReason::NOT_SPECIFIED,
              "blackhole route: dropped silently");
         return;
     }
@@ -115,7 +116,7 @@ void Host::ip_error(Skb skb) {
         send = true;
     }
     if (send) icmp_send(skb, wire::kIcmpDestUnreach, code, 0, Stage::RouteInput);
-    drop(skb, Stage::RouteInput, reason, why + (send ? ", ICMP sent" : ", ICMP suppressed by ip_error's rate limit"));
+    SS_DROP(skb, Stage::RouteInput, reason, why + (send ? ", ICMP sent" : ", ICMP suppressed by ip_error's rate limit"));
 }
 
 } // namespace stackscope::stack

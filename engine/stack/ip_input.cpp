@@ -121,14 +121,8 @@ void Host::ip_rcv_finish(Skb skb) {
 
 void Host::ip_local_deliver(Skb skb) {
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
-    if (ip.isFragment()) {
-        // Reassembly (ip_defrag) is not modelled yet: count the attempt and its failure honestly.
-        m_counters.add(Mib::IpReasmReqds);
-        m_counters.add(Mib::IpReasmFails);
-        drop(skb, Stage::IpDefrag, DropReason::NOT_SPECIFIED,
-             "fragment: reassembly is not modelled yet, counted as IpReasmReqds and IpReasmFails");
-        return;
-    }
+    // ip_defrag queues (steals) fragments; the one that completes a datagram continues as it.
+    if (ip.isFragment() && !ip_defrag(skb)) return;
     trace(skb, Stage::IpLocalDeliver, Verdict::Continue, "destined to this host");
     if (!nfHook(skb, NfHook::LocalIn, skb.device, 0)) return;
     ip_local_deliver_finish(std::move(skb));

@@ -47,12 +47,7 @@ void Host::ip_finish_output(Skb skb) {
                  fmt::format("{} bytes exceed MTU {} and DF is set: IpFragFails +1", skb.l3Length, mtu));
             return;
         }
-        // ip_fragment is not modelled yet: say so rather than send something Linux would not.
-        m_counters.add(Mib::IpFragFails);
-        drop(skb, Stage::IpFinishOutput, DropReason::PKT_TOO_BIG,
-             fmt::format("{} bytes exceed MTU {}: fragmentation is not modelled yet, counted as "
-                         "IpFragFails",
-                         skb.l3Length, mtu));
+        ip_do_fragment(std::move(skb), mtu);
         return;
     }
     ip_finish_output2(std::move(skb));

@@ -2,6 +2,7 @@
 // net/core/neighbour.c for ARP: neigh_resolve_output, the unresolved
 // queue (unres_qlen_bytes), probe timers and NUD_FAILED.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/ethernet.h"
 
 #include <fmt/format.h>
@@ -28,7 +29,7 @@ void Host::neigh_update(wire::Ipv4Address ip, int device, const MacAddress& mac,
     for (auto& skb : waiting) {
         wire::EthernetRepr eth{mac, dev(device)->config.mac, wire::kEtherTypeIpv4, std::nullopt};
         eth.emit(skb.data);
-        trace(skb, Stage::Neighbour, Verdict::Continue,
+        SS_TRACE(skb, Stage::Neighbour, Verdict::Continue,
               fmt::format("{} resolved to {}: queued packet released", ip.toString(), mac.toString()),
               DropReason::None, true);
         dev_queue_xmit(std::move(skb));
@@ -50,7 +51,7 @@ void Host::neigh_output(Skb skb, wire::Ipv4Address nexthop) {
     }
     if (skb.dst.type == RtType::Broadcast || nexthop.isLimitedBroadcast()) {
         emit(MacAddress::broadcast());
-        trace(skb, Stage::Neighbour, Verdict::Continue, "broadcast: ff:ff:ff:ff:ff:ff (NUD_NOARP)",
+        SS_TRACE(skb, Stage::Neighbour, Verdict::Continue, "broadcast: ff:ff:ff:ff:ff:ff (NUD_NOARP)",
               DropReason::None, true);
         dev_queue_xmit(std::move(skb));
         return;
@@ -67,7 +68,7 @@ void Host::neigh_output(Skb skb, wire::Ipv4Address nexthop) {
     if (it != m_neigh.end() && it->second.lladdr &&
         it->second.state != NeighState::Failed && it->second.state != NeighState::Incomplete) {
         emit(*it->second.lladdr);
-        trace(skb, Stage::Neighbour, Verdict::Continue,
+        SS_TRACE(skb, Stage::Neighbour, Verdict::Continue,
               fmt::format("{} is at {} ({})", nexthop.toString(), it->second.lladdr->toString(),
                           neighStateName(it->second.state)),
               DropReason::None, true);
@@ -87,14 +88,14 @@ void Host::neigh_output(Skb skb, wire::Ipv4Address nexthop) {
         fmt::format("net.ipv4.neigh.{}.unres_qlen_bytes", d->config.name)));
     const PacketId cause = skb.id;
     n.arpQueueBytes += skb.truesize;
-    trace(skb, Stage::Neighbour, Verdict::Stolen,
+    SS_TRACE(skb, Stage::Neighbour, Verdict::Stolen,
           fmt::format("{} unresolved (INCOMPLETE): queued until ARP answers", nexthop.toString()));
     n.arpQueue.push_back(std::move(skb));
     while (n.arpQueueBytes > limit && !n.arpQueue.empty()) {
         Skb old = std::move(n.arpQueue.front());
         n.arpQueue.pop_front();
         n.arpQueueBytes -= old.truesize;
-        drop(old, Stage::Neighbour, DropReason::NEIGH_QUEUEFULL,
+        SS_DROP(old, Stage::Neighbour, DropReason::NEIGH_QUEUEFULL,
              fmt::format("unresolved queue over unres_qlen_bytes {}: oldest packet dropped", limit));
     }
     if (fresh && !n.timerArmed) {
@@ -126,7 +127,7 @@ void Host::neigh_timer(std::uint32_t address, int device, std::uint64_t generati
         for (auto& skb : waiting) {
             // neigh_invalidate reports the failure to the sender: host unreachable.
             icmp_send(skb, 3, 1, 0, Stage::Neighbour);
-            drop(skb, Stage::Neighbour, DropReason::NEIGH_FAILED,
+            SS_DROP(skb, Stage::Neighbour, DropReason::NEIGH_FAILED,
                  fmt::format("no ARP answer from {} after {} probes: NUD_FAILED",
                              n.address.toString(), n.probes));
         }

@@ -5,6 +5,7 @@
 // table's hooks only once the table exists, so a host without rules has
 // empty hooks and packets pass straight through.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/icmp.h"
 #include "netfilter/nat.h"
 #include "wire/ipv4.h"
@@ -94,7 +95,7 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
         skb.ctSeen = true;
         if (notrack) {
             skb.ctState = std::uint8_t(CtState::Untracked);
-            trace(skb, hook == NfHook::PreRouting ? Stage::ConntrackIn : Stage::ConntrackOut,
+            SS_TRACE(skb, hook == NfHook::PreRouting ? Stage::ConntrackIn : Stage::ConntrackOut,
                   Verdict::Continue, "untracked: the raw table said NOTRACK");
             return;
         }
@@ -103,7 +104,7 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
         skb.ct = l.id;
         skb.ctReply = l.dir == netfilter::CtDir::Reply;
         skb.ctState = std::uint8_t(l.state);
-        trace(skb, hook == NfHook::PreRouting ? Stage::ConntrackIn : Stage::ConntrackOut,
+        SS_TRACE(skb, hook == NfHook::PreRouting ? Stage::ConntrackIn : Stage::ConntrackOut,
               Verdict::Continue, m_conntrack.describe(l));
     };
 
@@ -124,7 +125,7 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
                                                         : inet_select_addr(in, {}, int(RouteScope::Universe));
                 }
                 if (!m_conntrack.setupNat(skb.ct, manip, r.nat, masq, redirect)) {
-                    drop(skb, ht.stage, DropReason::NETFILTER_DROP,
+                    SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP,
                          fmt::format("nat {}: no free tuple for {}", chainName,
                                      m_rules.ruleText(ht.table, r.chain, r.position)));
                     return false;
@@ -145,13 +146,13 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
                                                                   : netfilter::CtDir::Original,
                                              toHook(hook), skb.l3().first(skb.l3Length));
             if (res.drop) {
-                drop(skb, ht.stage, DropReason::NETFILTER_DROP, what + "; the packet cannot be translated");
+                SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP, what + "; the packet cannot be translated");
                 return false;
             }
             if (res.changed) what += "; addresses rewritten";
-            trace(skb, ht.stage, Verdict::Continue, what, DropReason::None, res.changed);
+            SS_TRACE(skb, ht.stage, Verdict::Continue, what, DropReason::None, res.changed);
         } else {
-            trace(skb, ht.stage, Verdict::Continue, what);
+            SS_TRACE(skb, ht.stage, Verdict::Continue, what);
         }
         return true;
     };
@@ -201,14 +202,14 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
                     logs += "; tcp-reset: the RST is not modelled yet";
                 }
             }
-            drop(skb, ht.stage, DropReason::NETFILTER_DROP,
+            SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP,
                  fmt::format("{} {}: {}{}{}", tableName, chainName, who,
                              r.reject ? fmt::format(" (REJECT {})", netfilter::rejectWithName(*r.reject))
                                       : std::string(),
                              logs));
             return false;
         }
-        trace(skb, ht.stage, Verdict::Continue,
+        SS_TRACE(skb, ht.stage, Verdict::Continue,
               fmt::format("{} {}: {}{}{}", tableName, chainName,
                           r.position > 0 ? who : std::string("no rule decided, ") + who,
                           r.markChanged ? fmt::format(", mark now 0x{:x}", skb.mark) : std::string(), logs),
@@ -221,12 +222,12 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
         if (!m_conntrack.confirm(skb.ct, m_now)) {
             const std::uint64_t id = skb.ct;
             skb.ct = 0;
-            drop(skb, hook == NfHook::LocalIn ? Stage::ConntrackConfirm : Stage::ConntrackConfirmOut,
+            SS_DROP(skb, hook == NfHook::LocalIn ? Stage::ConntrackConfirm : Stage::ConntrackConfirmOut,
                  DropReason::NETFILTER_DROP,
                  fmt::format("conntrack confirm: connection {} clashes with an existing one", id));
             return false;
         }
-        trace(skb, hook == NfHook::LocalIn ? Stage::ConntrackConfirm : Stage::ConntrackConfirmOut,
+        SS_TRACE(skb, hook == NfHook::LocalIn ? Stage::ConntrackConfirm : Stage::ConntrackConfirmOut,
               Verdict::Continue, "conntrack confirmed: the connection enters the table");
     }
     return true;

@@ -3,6 +3,7 @@
 // (net/core/dev.c napi_schedule, net_rx_action, __napi_poll), or a veth
 // whose peer's veth_xmit hands frames to netif_rx (drivers/net/veth.c).
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/ethernet.h"
 
 #include <algorithm>
@@ -45,7 +46,7 @@ void Host::netdevReceive(InputFrame frame) {
     m_context = Context::HardIrq;
     Device* d = cfg ? dev(cfg->ifindex) : nullptr;
     if (!d) {
-        trace(skb, Stage::NicRx, Verdict::Consumed,
+        SS_TRACE(skb, Stage::NicRx, Verdict::Consumed,
               fmt::format("no interface named {} on this host", frame.device));
         return;
     }
@@ -53,7 +54,7 @@ void Host::netdevReceive(InputFrame frame) {
         // Runts never leave the MAC: counted as a length error by the driver.
         m_counters.addLink(d->config.ifindex, LinkStat::rx_length_errors);
         m_counters.addLink(d->config.ifindex, LinkStat::rx_errors);
-        trace(skb, Stage::NicRx, Verdict::Dropped,
+        SS_TRACE(skb, Stage::NicRx, Verdict::Dropped,
               fmt::format("frame of {} bytes is shorter than an Ethernet header: rx_length_errors",
                           skb.data.size()),
               DropReason::PKT_TOO_SMALL);
@@ -69,33 +70,33 @@ void Host::netdevReceive(InputFrame frame) {
     }
 
     if (!d->config.up) {
-        trace(skb, Stage::NicRx, Verdict::Consumed, "interface is down: the NIC does not receive");
+        SS_TRACE(skb, Stage::NicRx, Verdict::Consumed, "interface is down: the NIC does not receive");
         return;
     }
     const PktType type = ethPktType(skb.data, d->config.mac);
     if (type == PktType::OtherHost && !d->config.promisc) {
-        trace(skb, Stage::NicRx, Verdict::Consumed,
+        SS_TRACE(skb, Stage::NicRx, Verdict::Consumed,
               "destination MAC is not ours: filtered by the NIC's unicast filter, the kernel never "
               "sees it (promiscuous mode is off)");
         return;
     }
     if (d->rxRing.size() >= d->config.rxRing) {
         m_counters.addLink(d->config.ifindex, LinkStat::rx_missed_errors);
-        trace(skb, Stage::RxRing, Verdict::Dropped,
+        SS_TRACE(skb, Stage::RxRing, Verdict::Dropped,
               fmt::format("RX ring full ({} descriptors): the NIC drops the frame, rx_missed_errors +1",
                           d->config.rxRing),
               DropReason::FULL_RING);
         return;
     }
-    trace(skb, Stage::NicRx, Verdict::Continue,
+    SS_TRACE(skb, Stage::NicRx, Verdict::Continue,
           fmt::format("{} bytes DMA'd into the RX ring", skb.data.size()));
     const int ifindex = d->config.ifindex;
     d->rxRing.push_back(std::move(skb));
     const Skb& queued = d->rxRing.back();
-    trace(queued, Stage::RxRing, Verdict::Queued,
+    SS_TRACE(queued, Stage::RxRing, Verdict::Queued,
           fmt::format("ring {}/{}", d->rxRing.size(), d->config.rxRing));
     if (!d->napiScheduled) {
-        trace(queued, Stage::HardIrq, Verdict::Continue,
+        SS_TRACE(queued, Stage::HardIrq, Verdict::Continue,
               "interrupt: the driver masks the IRQ and schedules NAPI (NET_RX_SOFTIRQ raised)");
         napi_schedule(ifindex);
     }
@@ -157,7 +158,7 @@ int Host::napi_poll(int ifindex, int budget) {
         if (skb.pktType == PktType::Multicast || skb.pktType == PktType::Broadcast)
             if (skb.pktType == PktType::Multicast) m_counters.addLink(ifindex, LinkStat::multicast);
         skb.protocol = wire::loadBe16(skb.data.data() + 12);
-        trace(skb, Stage::NapiPoll, Verdict::Continue,
+        SS_TRACE(skb, Stage::NapiPoll, Verdict::Continue,
               fmt::format("driver poll ({} of weight {}): skb built, eth_type_trans says {}, "
                           "protocol 0x{:04x}",
                           work, budget, pktTypeName(skb.pktType), skb.protocol));
@@ -178,7 +179,7 @@ void Host::veth_xmit(Skb skb) {
     const std::size_t maxLen = std::size_t(d->config.mtu) + wire::kEthHeaderLen + wire::kVlanTagLen;
     if (!d->config.up || skb.data.size() > maxLen) {
         m_counters.addLink(ifindex, LinkStat::rx_dropped);
-        drop(skb, Stage::NicRx, DropReason::NOT_SPECIFIED,
+        SS_DROP(skb, Stage::NicRx, DropReason::NOT_SPECIFIED,
              !d->config.up ? std::string("veth peer is down: __dev_forward_skb refuses, rx_dropped +1")
                            : fmt::format("frame of {} bytes exceeds MTU {} + header: "
                                          "__dev_forward_skb refuses, rx_dropped +1",
@@ -187,7 +188,7 @@ void Host::veth_xmit(Skb skb) {
     }
     skb.pktType = ethPktType(skb.data, d->config.mac);
     skb.protocol = wire::loadBe16(skb.data.data() + 12);
-    trace(skb, Stage::NicRx, Verdict::Continue,
+    SS_TRACE(skb, Stage::NicRx, Verdict::Continue,
           fmt::format("veth_xmit from the peer: eth_type_trans says {}, netif_rx",
                       pktTypeName(skb.pktType)));
     const std::size_t len = skb.data.size();

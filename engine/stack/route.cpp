@@ -3,6 +3,7 @@
 // checks, broadcast and local input, forwarding decisions, fib_validate_source
 // (rp_filter) and ip_route_output_key with source address selection.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/ipv4.h"
 
 #include <cerrno>
@@ -55,9 +56,9 @@ Ipv4Address Host::inet_select_addr(int device, Ipv4Address dst, int scope) const
 // fib_validate_source: 0 ok (1 = source on-link), -EINVAL martian/local source, -EXDEV rp_filter.
 static int fibValidateSource(const Host& h, Ipv4Address src, int dev, int oif) {
     const std::int64_t rpf = std::max(h.devConf(dev, "rp_filter"),
-                                      h.config().sysctls.conf("all", "rp_filter"));
+                                      h.sysctl("net.ipv4.conf.all.rp_filter"));
     const bool acceptLocal = h.devConf(dev, "accept_local") != 0;
-    const bool txRedirects = h.devConf(dev, "send_redirects") || h.config().sysctls.conf("all", "send_redirects");
+    const bool txRedirects = h.devConf(dev, "send_redirects") || h.sysctl("net.ipv4.conf.all.send_redirects");
     if (!rpf && (dev != oif || !txRedirects)) {
         if (acceptLocal) return 0;
         if (h.isLocalAddress(src)) return -EINVAL;
@@ -79,7 +80,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     auto martian = [&](DropReason r, std::string why) {
         reason = r;
         if (r == DropReason::IP_RPFILTER) m_counters.add(Mib::TcpExtIPReversePathFilter);
-        drop(skb, Stage::RouteInput, r, std::move(why));
+        SS_DROP(skb, Stage::RouteInput, r, std::move(why));
     };
     auto validate = [&](int oif) -> bool {
         int v = fibValidateSource(*this, saddr, in, oif);
@@ -88,7 +89,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
                     fmt::format("reverse path filter: no route back to {} through {} "
                                 "(rp_filter {}): TcpExtIPReversePathFilter +1",
                                 saddr.toString(), deviceName(in),
-                                std::max(devConf(in, "rp_filter"), m_config.sysctls.conf("all", "rp_filter"))));
+                                std::max(devConf(in, "rp_filter"), sysctl("net.ipv4.conf.all.rp_filter"))));
             return false;
         }
         if (v < 0) {
@@ -106,7 +107,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     if (daddr.isMulticast()) {
         if (daddr == kAllHosts && !saddr.isMulticast() && !saddr.isLimitedBroadcast()) {
             skb.dst = {RtType::Multicast, in, {}, {}, 1500, 0, true, false, false};
-            trace(skb, Stage::RouteInput, Verdict::Continue,
+            SS_TRACE(skb, Stage::RouteInput, Verdict::Continue,
                   "multicast to 224.0.0.1, the all-hosts group every interface joins: local");
             return;
         }
@@ -122,7 +123,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     auto brdInput = [&]() {
         if (!saddr.isZeronet() && !validate(0)) return;
         skb.dst = {RtType::Broadcast, in, {}, {}, 1500, 0, true, true, false};
-        trace(skb, Stage::RouteInput, Verdict::Continue,
+        SS_TRACE(skb, Stage::RouteInput, Verdict::Continue,
               fmt::format("{} is a broadcast address: delivered locally (RTCF_BROADCAST)",
                           daddr.toString()));
     };
@@ -138,7 +139,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
         martian(DropReason::IP_INVALID_DEST, fmt::format("martian destination {}: zero network", daddr.toString()));
         return;
     }
-    const bool localnet = devConf(in, "route_localnet") || m_config.sysctls.conf("all", "route_localnet");
+    const bool localnet = devConf(in, "route_localnet") || sysctl("net.ipv4.conf.all.route_localnet");
     if (daddr.isLoopback() && !localnet) {
         martian(DropReason::IP_INVALID_DEST,
                 fmt::format("martian destination {}: loopback address arriving on {}", daddr.toString(),
@@ -155,7 +156,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     FibResult r = m_fib.lookup(daddr);
     auto noRoute = [&](int err) {
         skb.dst = {RtType::Unreachable, in, {}, {}, 1500, err, false, false, false};
-        trace(skb, Stage::RouteInput, Verdict::Continue,
+        SS_TRACE(skb, Stage::RouteInput, Verdict::Continue,
               fmt::format("fib_lookup({}) gives {}{}: the route's input is ip_error", daddr.toString(),
                           errnoName(err), forwarding ? "" : " (forwarding is off on this interface)"));
     };
@@ -171,7 +172,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     if (e.type == RouteType::Local) {
         if (!validate(0)) return;
         skb.dst = {RtType::Local, in, {}, {}, 1500, 0, true, false, false};
-        trace(skb, Stage::RouteInput, Verdict::Continue,
+        SS_TRACE(skb, Stage::RouteInput, Verdict::Continue,
               fmt::format("{} is local (table local): ip_local_deliver", daddr.toString()));
         return;
     }
@@ -189,9 +190,9 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     const Device* out = device(e.device);
     skb.dst = {RtType::Unicast, e.device, e.gateway, e.prefsrc, out ? out->config.mtu : 1500, 0,
                false, false, false};
-    const bool txRedirects = devConf(in, "send_redirects") || m_config.sysctls.conf("all", "send_redirects");
+    const bool txRedirects = devConf(in, "send_redirects") || sysctl("net.ipv4.conf.all.send_redirects");
     skb.dst.doRedirect = e.device == in && onlinkSource && txRedirects;
-    trace(skb, Stage::RouteInput, Verdict::Continue,
+    SS_TRACE(skb, Stage::RouteInput, Verdict::Continue,
           fmt::format("forward to {}{} via {}", daddr.toString(),
                       e.gateway.isAny() ? std::string() : " gw " + e.gateway.toString(),
                       deviceName(e.device)));

@@ -5,7 +5,7 @@ A case is a dict: name, doc, scenario (the scenario file text), frames (a list o
 (seconds, frame bytes) the generator sends to eth0), and optionally settle (seconds),
 tx_ifaces (other DUT interfaces whose transmissions are compared).
 """
-from packets import (BCAST_MAC, DUT_MAC, ETH_P_ARP, ETH_P_IP, GEN_MAC, OTHER_MAC, arp, eth,
+from packets import (BCAST_MAC, DUT_MAC, ETH_P_ARP, ETH_P_IP, GEN_MAC, OTHER_MAC, arp, eth, icmp,
                      icmp_echo, ipv4, udp)
 
 DUT = "10.0.0.2"
@@ -41,6 +41,12 @@ def udp_to(dport, data=b"hello", sport=40000, src=CLIENT, dst=DUT, bad_udp=False
 
 def echo_to(seq, dst=DUT, src=CLIENT, mac=DUT_MAC, bad_csum=False, **ipkw):
     return to_dut(ipv4(src, dst, 1, icmp_echo(0x4242, seq, b"stackscope-echo!", bad_csum), **ipkw), mac)
+
+
+def echo_reply_to(seq, src=CLIENT, **ipkw):
+    """An echo reply nobody asked for: conntrack cannot start a connection with it."""
+    return to_dut(ipv4(src, DUT, 1, icmp(0, 0, (0x4242).to_bytes(2, "big") + seq.to_bytes(2, "big"),
+                                           b"stackscope-echo!"), **ipkw))
 
 
 def spaced(frames, gap=0.001, start=0.0):
@@ -149,4 +155,123 @@ def all_cases():
                    spaced([udp_to(53), udp_to(9), echo_to(1)])))
     cs.append(case("send_udp", "the host sends 5 datagrams from a bound socket",
                    "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 5 interval 10ms size 100\n", []))
+    cs += more_cases()
+    return cs
+
+
+def ipt(*rules):
+    return "".join(f"iptables {r}\n" for r in rules)
+
+
+def more_cases():
+    """Netfilter state, NAT, matches and targets, qdisc, neighbour and socket pacing."""
+    cs = []
+    fwd = UPLINK + "sysctl -w net.ipv4.ip_forward=1\n"
+    # Conntrack sees both directions: the DUT answers each echo request, so the second and
+    # third request of the same id are ESTABLISHED; the unsolicited echo reply and the UDP
+    # datagram with a bad checksum are INVALID.
+    cs.append(case("ct_state_echo", "conntrack NEW/ESTABLISHED/INVALID counters with ping traffic",
+                   ipt("-A INPUT -m conntrack --ctstate INVALID -j DROP",
+                       "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT",
+                       "-A INPUT -m conntrack --ctstate NEW -j ACCEPT",
+                       "-A OUTPUT -m conntrack --ctstate ESTABLISHED",
+                       "-A OUTPUT -m conntrack --ctstate NEW"),
+                   spaced([echo_to(1), echo_to(2), echo_to(3), echo_reply_to(7),
+                           udp_to(9, bad_udp=True, ident=0x77)], 0.01)))
+    # The DUT opens the UDP flow (10.0.0.2:4000 -> 10.0.0.7:53); the generator's answers
+    # are ESTABLISHED, reach a closed port and the port unreachable goes out RELATED.
+    # The first frame (to another MAC) only delays the answers past the DUT's send.
+    filler = eth(OTHER_MAC, GEN_MAC, ETH_P_IP, ipv4(CLIENT, DUT, 17, udp(CLIENT, DUT, 1, 9, b"x")))
+    answers = [udp_to(4000, b"answer", sport=53, ident=0x300 + i) for i in range(3)]
+    cs.append(case("ct_state_udp_flow", "UDP flow opened by the DUT: replies ESTABLISHED, errors RELATED",
+                   ipt("-A INPUT -p udp -m conntrack --ctstate ESTABLISHED",
+                       "-A INPUT -p udp -m conntrack --ctstate NEW",
+                       "-A OUTPUT -p udp -m conntrack --ctstate NEW",
+                       "-A OUTPUT -p icmp -m conntrack --ctstate RELATED",
+                       "-A OUTPUT -p icmp -m conntrack --ctstate ESTABLISHED")
+                   + "send udp 10.0.0.7:53 from 10.0.0.2:4000 count 1 size 20\n",
+                   [(0.0, filler)] + spaced(answers + [udp_to(4000, b"new", sport=54, ident=0x310)],
+                                            0.01, start=0.4)))
+    cs.append(case("state_match", "-m state NEW / ESTABLISHED,RELATED with echo and UDP",
+                   ipt("-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT",
+                       "-A INPUT -m state --state NEW -p icmp -j ACCEPT",
+                       "-A INPUT -m state --state NEW -p udp --dport 5353 -j ACCEPT",
+                       "-A INPUT -m state --state INVALID",
+                       "-P INPUT DROP")
+                   + "socket udp bind 0.0.0.0:5353 read all\n",
+                   spaced([echo_to(1), echo_to(2), udp_to(5353, ident=1), udp_to(5353, ident=2),
+                           udp_to(9, ident=3), echo_reply_to(4)], 0.01)))
+    # Five connections (distinct source ports), then three datagrams of one connection:
+    # the nat table sees only the first packet of each connection.
+    dnat = [udp_to(5353, b"dns?", sport=41000 + i, ident=0x400 + i) for i in range(5)]
+    dnat += [udp_to(5353, b"again", sport=41000, ident=0x410 + i) for i in range(3)]
+    cs.append(case("nat_dnat_prerouting", "DNAT udp dport 5353 to 10.0.0.2:53 where a socket reads",
+                   ipt("-t nat -A PREROUTING -p udp --dport 5353 -j DNAT --to-destination 10.0.0.2:53",
+                       "-A INPUT -p udp --dport 53", "-A INPUT -p udp --dport 5353")
+                   + "socket udp bind 0.0.0.0:53 read all\n", spaced(dnat, 0.005)))
+    cs.append(case("nat_redirect", "REDIRECT udp dport 8053 to port 53; other port unchanged",
+                   ipt("-t nat -A PREROUTING -p udp --dport 8053 -j REDIRECT --to-ports 53")
+                   + "socket udp bind 10.0.0.2:53 read all\n",
+                   spaced([udp_to(8053, sport=42000 + i, ident=i) for i in range(3)]
+                          + [udp_to(8054, sport=42100, ident=9)], 0.005)))
+    fwd_udp = [udp_to(7000 + i, b"masq me", dst="192.168.50.9", sport=43000 + i, ident=0x500 + i)
+               for i in range(3)]
+    fwd_udp += [udp_to(7000, b"masq me", dst="192.168.50.9", sport=43000, ident=0x510)]
+    cs.append(case("nat_masquerade_forward", "MASQUERADE on eth1: forwarded source becomes 192.168.50.1",
+                   fwd + ipt("-t nat -A POSTROUTING -o eth1 -j MASQUERADE"),
+                   spaced(fwd_udp, 0.005), tx_ifaces=["eth1"]))
+    cs.append(case("nat_snat_port_forward", "SNAT to 192.168.50.1:3000: every flow gets source port 3000",
+                   fwd + ipt("-t nat -A POSTROUTING -o eth1 -p udp -j SNAT --to-source 192.168.50.1:3000",
+                             "-A FORWARD -o eth1"),
+                   spaced(fwd_udp, 0.005), tx_ifaces=["eth1"]))
+    cs.append(case("reject_variants", "REJECT with net-unreachable, host-prohibited, admin-prohibited",
+                   ipt("-A INPUT -p udp --dport 11 -j REJECT --reject-with icmp-net-unreachable",
+                       "-A INPUT -p udp --dport 12 -j REJECT --reject-with icmp-host-prohibited",
+                       "-A INPUT -p udp --dport 13 -j REJECT --reject-with icmp-admin-prohibited"),
+                   spaced([udp_to(11 + i % 3, ident=i) for i in range(6)], 0.005)))
+    cs.append(case("log_target", "LOG counts and continues; the DROP after it drops",
+                   ipt("-A INPUT -p udp --dport 9 -j LOG --log-prefix \"udp9 \"",
+                       "-A INPUT -p udp --dport 9 -j DROP", "-A INPUT -p icmp -j LOG"),
+                   spaced([udp_to(9, ident=i) for i in range(3)] + [echo_to(1), echo_to(2)])))
+    cs.append(case("mark_set_and_match", "mangle MARK in PREROUTING, -m mark in INPUT",
+                   ipt("-t mangle -A PREROUTING -p udp --dport 9 -j MARK --set-mark 0x5",
+                       "-t mangle -A PREROUTING -p icmp -j MARK --set-xmark 0x3/0xff",
+                       "-A INPUT -m mark --mark 0x5 -j DROP",
+                       "-A INPUT -m mark --mark 0x1/0x1"),
+                   spaced([udp_to(9, ident=1), udp_to(9, ident=2), udp_to(10, ident=3), echo_to(1)])))
+    cs.append(case("match_multiport_iprange", "multiport dports and iprange source",
+                   "ip neigh replace 10.0.0.5 lladdr 02:00:00:00:00:fe dev eth0 nud permanent\n"
+                   "ip neigh replace 10.0.0.20 lladdr 02:00:00:00:00:fe dev eth0 nud permanent\n"
+                   + ipt("-A INPUT -p udp -m multiport --dports 20,21,9 -j DROP",
+                         "-A INPUT -p udp -m multiport --sports 1000:1010",
+                         "-A INPUT -m iprange --src-range 10.0.0.5-10.0.0.9 -j ACCEPT",
+                         "-A INPUT -m iprange ! --src-range 10.0.0.5-10.0.0.9"),
+                   spaced([udp_to(9, ident=1), udp_to(21, sport=1005, ident=2), udp_to(22, sport=1011, ident=3),
+                           udp_to(23, src="10.0.0.5", ident=4), echo_to(1, src="10.0.0.20"),
+                           echo_to(2, src="10.0.0.9")])))
+    cs.append(case("match_length_ttl", "length range and ttl matches",
+                   ipt("-A INPUT -m length --length 100:200 -j DROP",
+                       "-A INPUT -m ttl --ttl-lt 10 -j DROP",
+                       "-A INPUT -m ttl --ttl-eq 64", "-A INPUT -m ttl --ttl-gt 100"),
+                   spaced([udp_to(9, b"a" * 80, ident=1), udp_to(9, b"a" * 172, ident=2),
+                           udp_to(9, b"a" * 173, ident=3), udp_to(9, ttl=5, ident=4),
+                           udp_to(9, ttl=64, ident=5), echo_to(1, ttl=200), echo_to(2, ttl=10)])))
+    cs.append(case("match_limit_burst", "limit 1/s burst 3: ten quick pings, three accepted",
+                   ipt("-A INPUT -p icmp -m limit --limit 1/second --limit-burst 3 -j ACCEPT",
+                       "-A INPUT -p icmp -j DROP"),
+                   spaced([echo_to(s) for s in range(1, 11)])))
+    cs.append(case("qdisc_pfifo_burst", "pfifo limit 3 on eth0 and 30 datagrams sent back to back",
+                   "tc qdisc add dev eth0 root pfifo limit 3\n"
+                   "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 30 interval 0 size 200\n", []))
+    cs.append(case("qdisc_tbf_burst", "tbf 80kbit on eth0 and 20 datagrams sent back to back",
+                   "tc qdisc add dev eth0 root tbf rate 80kbit burst 1600 limit 2000\n"
+                   "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 20 interval 0 size 200\n", [],
+                   settle=2.0))
+    cs.append(case("arp_resolution_failure", "send to on-link 10.0.0.50 without a neighbour: 3 probes, drop",
+                   "send udp 10.0.0.50:9 from 10.0.0.2:4000 count 2 interval 10ms size 32\n", [],
+                   settle=4.5))
+    slow = [udp_to(7002, b"s" * 200, sport=44000, ident=0x600 + i) for i in range(40)]
+    cs.append(case("udp_slow_reader", "socket reading 100/s, rcvbuf 4096, two bursts of 40 datagrams",
+                   "socket udp bind 0.0.0.0:7002 rcvbuf 4096 read 100/s\n",
+                   spaced(slow, 0.0001) + spaced(slow, 0.0001, start=0.6), settle=1.0))
     return cs
