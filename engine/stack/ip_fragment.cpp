@@ -5,6 +5,7 @@
 // inet_frag_destroy); fragmentation follows ip_do_fragment in
 // net/ipv4/ip_output.c.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 
@@ -65,8 +66,8 @@ void Host::fragQueueDestroy(std::map<FragKey, FragQueue>::iterator it, bool time
                             const std::string& why) {
     for (auto& f : it->second.fragments) {
         m_fragMem -= f.skb.truesize;
-        if (timedOut) drop(f.skb, Stage::IpDefrag, DropReason::FRAG_REASM_TIMEOUT, why);
-        else trace(f.skb, Stage::IpDefrag, Verdict::Consumed, why, DropReason::Consumed);
+        if (timedOut) SS_DROP(f.skb, Stage::IpDefrag, DropReason::FRAG_REASM_TIMEOUT, why);
+        else SS_TRACE(f.skb, Stage::IpDefrag, Verdict::Consumed, why, DropReason::Consumed);
     }
     m_fragMem -= kIpqSize;
     m_fragQueues.erase(it);
@@ -88,7 +89,7 @@ bool Host::ip_defrag(Skb& skb) {
     const std::int64_t high = sysctl("net.ipv4.ipfrag_high_thresh");
     if (high <= 0 || m_fragMem > std::uint64_t(high)) {
         m_counters.add(Mib::IpReasmFails);
-        drop(skb, Stage::IpDefrag, DropReason::NOT_SPECIFIED,
+        SS_DROP(skb, Stage::IpDefrag, DropReason::NOT_SPECIFIED,
              fmt::format("reassembly memory {} exceeds ipfrag_high_thresh {}: IpReasmFails +1",
                          m_fragMem, high));
         return false;
@@ -120,7 +121,7 @@ bool Host::ip_frag_queue(std::map<FragKey, FragQueue>::iterator it, Skb& skb) {
             m_counters.add(Mib::IpReasmFails);
             for (auto& f : q.fragments) {
                 m_fragMem -= f.skb.truesize;
-                drop(f.skb, Stage::IpDefrag, DropReason::FRAG_TOO_FAR,
+                SS_DROP(f.skb, Stage::IpDefrag, DropReason::FRAG_TOO_FAR,
                      fmt::format("{} fragments from {} since this queue's last: ipfrag_max_dist {} "
                                  "exceeded, queue restarted, IpReasmFails +1",
                                  end - start, ip.src().toString(), maxDist));
@@ -146,7 +147,7 @@ bool Host::ip_frag_queue(std::map<FragKey, FragQueue>::iterator it, Skb& skb) {
     auto discardQueue = [&](std::string why) {
         fragQueueDestroy(it, false, fmt::format("queue {} discarded: {}", keyText(key), why));
         m_counters.add(Mib::IpReasmFails);
-        drop(skb, Stage::IpDefrag, DropReason::NOT_SPECIFIED, why + ": IpReasmFails +1");
+        SS_DROP(skb, Stage::IpDefrag, DropReason::NOT_SPECIFIED, why + ": IpReasmFails +1");
         return false;
     };
     if (last) {
@@ -186,7 +187,7 @@ bool Host::ip_frag_queue(std::map<FragKey, FragQueue>::iterator it, Skb& skb) {
         }
     }
     if (result == Insert::Dup) {
-        drop(skb, Stage::IpDefrag, DropReason::DUP_FRAG,
+        SS_DROP(skb, Stage::IpDefrag, DropReason::DUP_FRAG,
              fmt::format("fragment offset {} len {} duplicates data already queued", offset, end - offset));
         return false;
     }
@@ -221,7 +222,7 @@ bool Host::ip_frag_queue(std::map<FragKey, FragQueue>::iterator it, Skb& skb) {
 
     if (q.firstIn && q.lastIn && q.meat == q.len) return ip_frag_reasm(it, skb);
 
-    trace(skb, Stage::IpDefrag, Verdict::Stolen,
+    SS_TRACE(skb, Stage::IpDefrag, Verdict::Stolen,
           fmt::format("fragment offset {} len {}{} queued ({}): {} of {} bytes{}", offset, end - offset,
                       last ? " (last)" : "", keyText(key), q.meat, q.lastIn ? fmt::format("{}", q.len) : "?",
                       q.firstIn ? "" : ", first fragment missing"));
@@ -283,7 +284,7 @@ bool Host::ip_frag_reasm(std::map<FragKey, FragQueue>::iterator it, Skb& skb) {
     m_fragQueues.erase(it);
     m_counters.add(Mib::IpReasmOKs);
     skb = std::move(out);
-    trace(skb, Stage::IpDefrag, Verdict::Continue,
+    SS_TRACE(skb, Stage::IpDefrag, Verdict::Continue,
           fmt::format("{} fragments reassembled into {} bytes ({}), truesize {}: IpReasmOKs +1", count,
                       len, keyText(key), truesize),
           DropReason::None, true);
@@ -313,7 +314,7 @@ void Host::ip_expire(std::uint64_t timer) {
     m_fragMem -= head.truesize;
     head.device = q.iif;
     icmp_send(head, wire::kIcmpTimeExceeded, wire::kIcmpExcFragTime, 0, Stage::IpDefrag);
-    drop(head, Stage::IpDefrag, DropReason::FRAG_REASM_TIMEOUT,
+    SS_DROP(head, Stage::IpDefrag, DropReason::FRAG_REASM_TIMEOUT,
          why + ": ICMP time exceeded (fragment reassembly) about the first fragment, IpReasmFails +1, "
                "IpReasmTimeout +1");
     fragQueueDestroy(it, true, why);
@@ -325,7 +326,7 @@ void Host::ip_do_fragment(Skb skb, std::uint32_t mtu) {
     const std::uint32_t total = skb.l3Length;
     if (mtu < hlen + 8 || total <= hlen) {
         m_counters.add(Mib::IpFragFails);
-        drop(skb, Stage::IpFinishOutput, DropReason::PKT_TOO_BIG,
+        SS_DROP(skb, Stage::IpFinishOutput, DropReason::PKT_TOO_BIG,
              fmt::format("MTU {} leaves no room for 8 data bytes after a {}-byte header: IpFragFails +1",
                          mtu, hlen));
         return;
@@ -340,7 +341,7 @@ void Host::ip_do_fragment(Skb skb, std::uint32_t mtu) {
     std::uint32_t left = total - hlen;
     std::uint32_t ptr = hlen;
     const std::uint32_t pieces = (left + (room & ~7u) - 1) / (room & ~7u);
-    trace(skb, Stage::IpFinishOutput, Verdict::Continue,
+    SS_TRACE(skb, Stage::IpFinishOutput, Verdict::Continue,
           fmt::format("{} bytes exceed MTU {} and DF is clear: ip_do_fragment, {} fragments of at most "
                       "{} data bytes ({})",
                       total, mtu, pieces, left > room ? room & ~7u : left,
@@ -373,7 +374,7 @@ void Host::ip_do_fragment(Skb skb, std::uint32_t mtu) {
         frag.truesize = fastPath ? skbTruesizeForHead(len + hlen + kLlReservedSpace + 15)
                                  : skbTruesizeForHead(len + hlen + kLlReservedSpace);
         if (index == 0 && hlen > wire::kIpv4MinHeaderLen) ip_options_fragment(header);
-        trace(frag, Stage::IpFinishOutput, Verdict::Continue,
+        SS_TRACE(frag, Stage::IpFinishOutput, Verdict::Continue,
               fmt::format("fragment {} of {}: offset {} len {}{}", index + 1, pieces, offset, len,
                           fragOff & wire::kIpv4FlagMoreFragments ? " MF" : ""),
               DropReason::None, true);
@@ -386,10 +387,10 @@ void Host::ip_do_fragment(Skb skb, std::uint32_t mtu) {
     }
     m_counters.add(Mib::IpFragOKs);
     if (fastPath) {
-        trace(skb, Stage::IpFinishOutput, Verdict::Continue,
+        SS_TRACE(skb, Stage::IpFinishOutput, Verdict::Continue,
               fmt::format("all {} fragments handed to ip_finish_output2: IpFragOKs +1", index));
     } else {
-        trace(skb, Stage::IpFinishOutput, Verdict::Consumed,
+        SS_TRACE(skb, Stage::IpFinishOutput, Verdict::Consumed,
               fmt::format("original freed after {} fragments: IpFragOKs +1, IpFragCreates +{}", index,
                           index),
               DropReason::Consumed);

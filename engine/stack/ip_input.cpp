@@ -2,6 +2,7 @@
 // net/ipv4/ip_input.c: ip_rcv_core's header checks, ip_rcv_finish
 // (routing), ip_local_deliver and protocol dispatch.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/ipv4.h"
 #include "wire/icmp.h"
 
@@ -14,7 +15,7 @@ void Host::ip_rcv(Skb skb) {
     const int devIndex = skb.device;
     if (skb.pktType == PktType::OtherHost) {
         m_counters.addLink(devIndex, LinkStat::rx_otherhost_dropped);
-        drop(skb, Stage::IpRcv, DropReason::OTHERHOST,
+        SS_DROP(skb, Stage::IpRcv, DropReason::OTHERHOST,
              "pkt_type is PACKET_OTHERHOST (promiscuous capture of someone else's frame): "
              "rx_otherhost_dropped +1");
         return;
@@ -25,7 +26,7 @@ void Host::ip_rcv(Skb skb) {
     auto l3 = skb.l3();
     auto inhdr = [&](std::string why, DropReason r = DropReason::IP_INHDR) {
         m_counters.add(Mib::IpInHdrErrors);
-        drop(skb, Stage::IpRcv, r, std::move(why) + ": IpInHdrErrors +1");
+        SS_DROP(skb, Stage::IpRcv, r, std::move(why) + ": IpInHdrErrors +1");
     };
     if (l3.size() < wire::kIpv4MinHeaderLen) {
         inhdr(fmt::format("only {} bytes, less than an IP header", l3.size()));
@@ -54,7 +55,7 @@ void Host::ip_rcv(Skb skb) {
     const std::uint32_t len = ip.totalLength();
     if (skb.l3Length < len) {
         m_counters.add(Mib::IpExtInTruncatedPkts);
-        drop(skb, Stage::IpRcv, DropReason::PKT_TOO_SMALL,
+        SS_DROP(skb, Stage::IpRcv, DropReason::PKT_TOO_SMALL,
              fmt::format("tot_len {} but only {} bytes arrived: IpExtInTruncatedPkts +1", len,
                          skb.l3Length));
         return;
@@ -67,7 +68,7 @@ void Host::ip_rcv(Skb skb) {
     skb.data.resize(skb.network + len);
     skb.l3Length = len;
     skb.transport = std::uint16_t(skb.network + ip.headerLength());
-    trace(skb, Stage::IpRcv, Verdict::Continue,
+    SS_TRACE(skb, Stage::IpRcv, Verdict::Continue,
           fmt::format("{} -> {} proto {} ttl {} len {}: header valid", ip.src().toString(),
                       ip.dst().toString(), ip.protocol(), ip.ttl(), len));
     if (!nfHook(skb, NfHook::PreRouting, skb.device, 0)) return;
@@ -82,7 +83,7 @@ void Host::ip_rcv_finish(Skb skb) {
         ip_route_input_noref(skb, reason);
         if (reason != DropReason::None) return; // route input traced and dropped it
     } else {
-        trace(skb, Stage::RouteInput, Verdict::Continue, "looped back: keeps its output route (local)");
+        SS_TRACE(skb, Stage::RouteInput, Verdict::Continue, "looped back: keeps its output route (local)");
     }
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     if (ip.ihl() > 5) {
@@ -92,12 +93,12 @@ void Host::ip_rcv_finish(Skb skb) {
             // ip_options_rcv_srr aside, a malformed option gets a parameter problem.
             icmp_send(skb, wire::kIcmpParameterProblem, 0,
                       std::uint32_t(20 + opts.error().pointer) << 24, Stage::IpRcv);
-            drop(skb, Stage::IpRcv, DropReason::IP_INHDR,
+            SS_DROP(skb, Stage::IpRcv, DropReason::IP_INHDR,
                  "malformed IP options: parameter problem sent, IpInHdrErrors +1");
             return;
         }
         if (opts.value().srr && !devConf(skb.device, "accept_source_route")) {
-            drop(skb, Stage::IpRcv, DropReason::NOT_SPECIFIED,
+            SS_DROP(skb, Stage::IpRcv, DropReason::NOT_SPECIFIED,
                  "source-routed packet and accept_source_route is 0");
             return;
         }
@@ -123,7 +124,7 @@ void Host::ip_local_deliver(Skb skb) {
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     // ip_defrag queues (steals) fragments; the one that completes a datagram continues as it.
     if (ip.isFragment() && !ip_defrag(skb)) return;
-    trace(skb, Stage::IpLocalDeliver, Verdict::Continue, "destined to this host");
+    SS_TRACE(skb, Stage::IpLocalDeliver, Verdict::Continue, "destined to this host");
     if (!nfHook(skb, NfHook::LocalIn, skb.device, 0)) return;
     ip_local_deliver_finish(std::move(skb));
 }
@@ -132,7 +133,7 @@ void Host::ip_local_deliver_finish(Skb skb) {
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     const std::uint8_t proto = ip.protocol();
     if (proto == wire::kIpProtoUdp || proto == wire::kIpProtoIcmp) {
-        trace(skb, Stage::IpProtocolDeliver, Verdict::Continue,
+        SS_TRACE(skb, Stage::IpProtocolDeliver, Verdict::Continue,
               fmt::format("inet_protos[{}] is {}: IpInDelivers +1", proto,
                           proto == wire::kIpProtoUdp ? "udp_rcv" : "icmp_rcv"));
         m_counters.add(Mib::IpInDelivers);
@@ -145,13 +146,13 @@ void Host::ip_local_deliver_finish(Skb skb) {
         // counted as Linux counts a delivered segment that found no socket.
         m_counters.add(Mib::IpInDelivers);
         m_counters.add(Mib::TcpInSegs);
-        drop(skb, Stage::TcpRcv, DropReason::NO_SOCKET,
+        SS_DROP(skb, Stage::TcpRcv, DropReason::NO_SOCKET,
              "TCP receive is not modelled yet: no socket matched (no RST is generated)");
         return;
     }
     m_counters.add(Mib::IpInUnknownProtos);
     icmp_send(skb, wire::kIcmpDestUnreach, wire::kIcmpProtUnreach, 0, Stage::IpProtocolDeliver);
-    drop(skb, Stage::IpProtocolDeliver, DropReason::IP_NOPROTO,
+    SS_DROP(skb, Stage::IpProtocolDeliver, DropReason::IP_NOPROTO,
          fmt::format("no handler for IP protocol {}: protocol unreachable sent, IpInUnknownProtos +1",
                      proto));
 }

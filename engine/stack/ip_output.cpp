@@ -2,6 +2,7 @@
 // net/ipv4/ip_output.c: __ip_local_out, ip_output, ip_finish_output (MTU)
 // and ip_finish_output2 (counters, neighbour output).
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/ethernet.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
@@ -22,14 +23,14 @@ void Host::ip_local_out(Skb skb) {
     m_context = m_context == Context::HardIrq ? Context::SoftIrq : m_context;
     // OutRequests counts datagrams this host generates (since 6.3), once before fragmentation.
     m_counters.add(Mib::IpOutRequests);
-    trace(skb, Stage::IpLocalOut, Verdict::Continue, "__ip_local_out: IpOutRequests +1");
+    SS_TRACE(skb, Stage::IpLocalOut, Verdict::Continue, "__ip_local_out: IpOutRequests +1");
     if (!nfHook(skb, NfHook::LocalOut, 0, skb.dst.device)) return;
     ip_output(std::move(skb));
 }
 
 void Host::ip_output(Skb skb) {
     skb.device = skb.dst.device;
-    trace(skb, Stage::IpOutput, Verdict::Continue, fmt::format("out through {}", deviceName(skb.device)));
+    SS_TRACE(skb, Stage::IpOutput, Verdict::Continue, fmt::format("out through {}", deviceName(skb.device)));
     if (!nfHook(skb, NfHook::PostRouting, 0, skb.dst.device)) return;
     ip_finish_output(std::move(skb));
 }
@@ -43,7 +44,7 @@ void Host::ip_finish_output(Skb skb) {
             m_counters.add(Mib::IpFragFails);
             if (!skb.locallyGenerated)
                 icmp_send(skb, wire::kIcmpDestUnreach, wire::kIcmpFragNeeded, mtu, Stage::IpFinishOutput);
-            drop(skb, Stage::IpFinishOutput, DropReason::PKT_TOO_BIG,
+            SS_DROP(skb, Stage::IpFinishOutput, DropReason::PKT_TOO_BIG,
                  fmt::format("{} bytes exceed MTU {} and DF is set: IpFragFails +1", skb.l3Length, mtu));
             return;
         }
@@ -65,7 +66,7 @@ void Host::ip_finish_output2(Skb skb) {
     m_counters.add(Mib::IpExtOutOctets, skb.l3Length);
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     const wire::Ipv4Address nexthop = skb.dst.gateway.isAny() ? ip.dst() : skb.dst.gateway;
-    trace(skb, Stage::IpFinishOutput, Verdict::Continue,
+    SS_TRACE(skb, Stage::IpFinishOutput, Verdict::Continue,
           fmt::format("next hop {}: IpOutTransmits +1", nexthop.toString()));
     neigh_output(std::move(skb), nexthop);
 }

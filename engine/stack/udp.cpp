@@ -2,6 +2,7 @@
 // net/ipv4/udp.c: __udp4_lib_rcv, socket lookup, __udp_enqueue_schedule_skb,
 // udp_recvmsg, and udp_sendmsg with inet_autobind.
 #include "stack/host.h"
+#include "stack/trace_macros.h"
 #include "wire/checksum.h"
 #include "wire/ethernet.h"
 #include "wire/icmp.h"
@@ -48,7 +49,7 @@ void Host::__udp4_lib_rcv(Skb skb) {
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     auto inErrors = [&](DropReason r, std::string why) {
         m_counters.add(Mib::UdpInErrors);
-        drop(skb, Stage::UdpRcv, r, why + ": UdpInErrors +1");
+        SS_DROP(skb, Stage::UdpRcv, r, why + ": UdpInErrors +1");
     };
     if (l4.size() < wire::kUdpHeaderLen) {
         inErrors(DropReason::NOT_SPECIFIED, "shorter than a UDP header");
@@ -84,7 +85,7 @@ void Host::__udp4_lib_rcv(Skb skb) {
             }
             // Broadcasts nobody listens to are not port-unreachable: counted as ignored.
             m_counters.add(Mib::UdpIgnoredMulti);
-            trace(skb, Stage::UdpRcv, Verdict::Consumed,
+            SS_TRACE(skb, Stage::UdpRcv, Verdict::Consumed,
                   fmt::format("broadcast/multicast to port {} and no socket: UdpIgnoredMulti +1", dport));
             return;
         }
@@ -106,7 +107,7 @@ void Host::__udp4_lib_rcv(Skb skb) {
         }
         m_counters.add(Mib::UdpNoPorts);
         icmp_send(skb, wire::kIcmpDestUnreach, wire::kIcmpPortUnreach, 0, Stage::UdpRcv);
-        drop(skb, Stage::UdpRcv, DropReason::NO_SOCKET,
+        SS_DROP(skb, Stage::UdpRcv, DropReason::NO_SOCKET,
              fmt::format("no socket bound to {}:{}: port unreachable, UdpNoPorts +1",
                          ip.dst().toString(), dport));
         return;
@@ -121,7 +122,7 @@ void Host::__udp4_lib_rcv(Skb skb) {
                              sk.config.bindAddress.toString(), sk.boundPort));
         return;
     }
-    trace(skb, Stage::UdpRcv, Verdict::Continue,
+    SS_TRACE(skb, Stage::UdpRcv, Verdict::Continue,
           fmt::format("socket {}:{} matches", sk.config.bindAddress.toString(), sk.boundPort));
     // __udp_enqueue_schedule_skb (6.18): a datagram that would push sk_rmem_alloc past
     // sk_rcvbuf is accepted only into an empty queue.
@@ -129,7 +130,7 @@ void Host::__udp4_lib_rcv(Skb skb) {
         ++sk.drops;
         m_counters.add(Mib::UdpRcvbufErrors);
         m_counters.add(Mib::UdpInErrors);
-        drop(skb, Stage::SocketQueue, DropReason::SOCKET_RCVBUFF,
+        SS_DROP(skb, Stage::SocketQueue, DropReason::SOCKET_RCVBUFF,
              fmt::format("udp queue full: sk_rmem_alloc {} + truesize {} > rcvbuf {}: "
                          "UdpRcvbufErrors +1, UdpInErrors +1",
                          sk.rmemAlloc, skb.truesize, sk.rcvbuf));
@@ -137,7 +138,7 @@ void Host::__udp4_lib_rcv(Skb skb) {
     }
     sk.rmemAlloc += skb.truesize;
     skb.checksumVerified = csumOk;
-    trace(skb, Stage::SocketQueue, Verdict::Queued,
+    SS_TRACE(skb, Stage::SocketQueue, Verdict::Queued,
           fmt::format("queued: sk_rmem_alloc {} of rcvbuf {} (truesize {}), {} waiting", sk.rmemAlloc,
                       sk.rcvbuf, skb.truesize, sk.receiveQueue.size() + 1));
     sk.receiveQueue.push_back(std::move(skb));
@@ -161,11 +162,11 @@ void Host::udp_recvmsg(int index) {
     if (!skb.checksumVerified) {
         m_counters.add(Mib::UdpInCsumErrors);
         m_counters.add(Mib::UdpInErrors);
-        drop(skb, Stage::AppRead, DropReason::UDP_CSUM,
+        SS_DROP(skb, Stage::AppRead, DropReason::UDP_CSUM,
              "bad checksum found while copying to the application: UdpInCsumErrors +1, UdpInErrors +1");
     } else {
         m_counters.add(Mib::UdpInDatagrams);
-        trace(skb, Stage::AppRead, Verdict::Delivered,
+        SS_TRACE(skb, Stage::AppRead, Verdict::Delivered,
               fmt::format("recvmsg returns {} bytes: UdpInDatagrams +1",
                           skb.data.size() - skb.transport - wire::kUdpHeaderLen));
     }
@@ -190,7 +191,7 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     OutputRoute rt = ip_route_output(cfg.destination, cfg.source.value_or(Ipv4Address{}));
     if (rt.error) {
         if (rt.error == ENETUNREACH || rt.error == EHOSTUNREACH) m_counters.add(Mib::IpOutNoRoutes);
-        drop(skb, Stage::RouteOutput, DropReason::IP_OUTNOROUTES,
+        SS_DROP(skb, Stage::RouteOutput, DropReason::IP_OUTNOROUTES,
              fmt::format("sendto {}: no route ({}), IpOutNoRoutes +1", cfg.destination.toString(),
                          rt.error == ENETUNREACH ? "ENETUNREACH" : "error"));
         return;
@@ -225,7 +226,7 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     // ip_make_skb: the datagram plus LL_RESERVED_SPACE and 15 bytes of slack (KERNEL-NOTES 7).
     skb.truesize = skbTruesizeForHead(std::uint32_t(ipLen) + 16 + 15);
     m_counters.add(Mib::UdpOutDatagrams);
-    trace(skb, Stage::AppSend, Verdict::Continue,
+    SS_TRACE(skb, Stage::AppSend, Verdict::Continue,
           fmt::format("sendto {}:{} from {}:{}, {} bytes: UdpOutDatagrams +1", ip.dst.toString(),
                       cfg.destinationPort, ip.src.toString(), sport, cfg.payloadSize),
           DropReason::None, true);

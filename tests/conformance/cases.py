@@ -242,6 +242,7 @@ def more_cases():
     cs.append(case("match_multiport_iprange", "multiport dports and iprange source",
                    "ip neigh replace 10.0.0.5 lladdr 02:00:00:00:00:fe dev eth0 nud permanent\n"
                    "ip neigh replace 10.0.0.20 lladdr 02:00:00:00:00:fe dev eth0 nud permanent\n"
+                   "ip neigh replace 10.0.0.9 lladdr 02:00:00:00:00:fe dev eth0 nud permanent\n"
                    + ipt("-A INPUT -p udp -m multiport --dports 20,21,9 -j DROP",
                          "-A INPUT -p udp -m multiport --sports 1000:1010",
                          "-A INPUT -m iprange --src-range 10.0.0.5-10.0.0.9 -j ACCEPT",

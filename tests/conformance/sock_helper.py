@@ -26,15 +26,15 @@ def reader(sock, mode, rate, stop):
             if now < next_read:
                 time.sleep(min(next_read - now, 0.05))
                 continue
-            next_read += interval
         try:
             sock.recv(65535)
         except socket.timeout:
-            if mode == "rate":
-                next_read = max(next_read, time.monotonic())
             continue
         except OSError:
             return
+        # The next read is due one interval after this one returned: a reader that waited
+        # in recv does not catch up on reads it "missed" while the queue was empty.
+        next_read = time.monotonic() + interval
 
 
 def sender(spec, t0, results):

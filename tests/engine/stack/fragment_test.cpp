@@ -137,9 +137,13 @@ TEST_CASE("the reassembled datagram is charged the sum of its fragments' truesiz
     auto f1 = fragmentFrame(dgram, {0, 1480, true}), f2 = fragmentFrame(dgram, {1480, 528, false});
     Run r(h, {at(0, f1), at(kMillisecond, f2)});
     CHECK(r.mib(Mib::IpReasmOKs) == 1);
-    // Ethernet NIC: frame + 16 bytes of headroom per skb (KERNEL-NOTES 7).
-    const std::uint64_t expected = stack::skbTruesizeForHead(std::uint32_t(f1.size()) + 16) +
-                                   stack::skbTruesizeForHead(std::uint32_t(f2.size()) + 16);
+    // Each fragment is charged what the same frame would be charged whole.
+    auto charged = [&](std::size_t payload) {
+        Run one(h, {at(0, udpFrame({.payload = payload}))});
+        return one.sim.host().sockets().at(0).rmemAlloc;
+    };
+    const std::uint64_t expected = charged(f1.size() - 42) + charged(f2.size() - 42);
+    CHECK(expected > 0);
     CHECK(r.sim.host().sockets().at(0).rmemAlloc == expected);
 }
 
@@ -152,7 +156,7 @@ TEST_CASE("a queue that never completes expires after ipfrag_time") {
         CHECK(r.mib(Mib::IpReasmFails) == 0); // not yet: the timer runs 30 s
         CHECK(r.sim.host().fragQueues().size() == 1);
         CHECK(r.sim.host().fragMemory() > 0);
-        r.sim.run(2 * kSecond);
+        r.sim.runUntil(31 * kSecond);
         CHECK(r.mib(Mib::IpReasmReqds) == 2);
         CHECK(r.mib(Mib::IpReasmFails) == 1);
         CHECK(r.mib(Mib::IpReasmTimeout) == 1);
@@ -221,7 +225,7 @@ TEST_CASE("overlapping fragments discard the queue; duplicates are dropped alone
     }
     SECTION("a last fragment that disagrees with the known end") {
         Run r(serverWithSocket(), {at(0, fragmentFrame(dgram, {2960, 548, false})),
-                                   at(kMillisecond, fragmentFrame(dgram, {0, 1480, false}))});
+                                   at(kMillisecond, fragmentFrame(dgram, {1480, 8, false}))});
         CHECK(r.mib(Mib::IpReasmFails) == 1);
         CHECK(r.sim.host().fragQueues().empty());
     }
@@ -364,4 +368,20 @@ TEST_CASE("a local UDP send larger than the MTU leaves as fragments and is reass
     CHECK(r2.mib(Mib::IpReasmOKs) == 1);
     CHECK(r2.mib(Mib::UdpInDatagrams) == 1);
     CHECK(r2.mib(Mib::UdpInErrors) == 0);
+}
+
+TEST_CASE("reassembly and its timeout count the same with nobody tracing") {
+    const auto dgram = udpDatagram(3500);
+    Simulator sim(serverWithSocket(), 1);
+    sim.setInput(std::make_shared<const std::vector<InputFrame>>(std::vector<InputFrame>{
+        at(0, fragmentFrame(dgram, {2960, 548, false})), at(kMillisecond, fragmentFrame(dgram, {0, 1480, true})),
+        at(2 * kMillisecond, fragmentFrame(dgram, {1480, 1480, true})),
+        at(3 * kMillisecond, fragmentFrame(dgram, {0, 1480, true}, 0x999))}));
+    sim.run(31 * kSecond);
+    CHECK(sim.counters().get(Mib::IpReasmReqds) == 4);
+    CHECK(sim.counters().get(Mib::IpReasmOKs) == 1);
+    CHECK(sim.counters().get(Mib::UdpInDatagrams) == 1);
+    CHECK(sim.counters().get(Mib::IpReasmTimeout) == 1);
+    CHECK(sim.counters().get(Mib::IcmpOutTimeExcds) == 1);
+    CHECK(sim.host().fragMemory() == 0);
 }

@@ -35,8 +35,9 @@ std::vector<std::uint8_t> randomBytes(std::mt19937& rng, std::size_t n) {
 
 TEST_CASE("RFC 1071 section 3 numerical example", "[wire][checksum]") {
     const std::vector<std::uint8_t> data{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
-    // The RFC adds the words to 2ddf0 and folds the carry to ddf2.
-    CHECK(checksumPartial(data) == 0x2ddf0u);
+    // The RFC adds the words to 2ddf0 and folds the carry to ddf2; the partial sum may be
+    // returned folded or not, so only its value modulo 0xffff is fixed.
+    CHECK(checksumPartial(data) % 0xffffu == 0x2ddf0u % 0xffffu);
     CHECK(checksumFold(checksumPartial(data)) == std::uint16_t(~0xddf2));
     CHECK(internetChecksum(data) == 0x220d);
 }
