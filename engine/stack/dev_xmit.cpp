@@ -77,6 +77,7 @@ void Host::dev_queue_xmit(Skb skb) {
     else
         full = q.backlogPackets >= limit;
     if (full) {
+        m_xmitDropped = skb.id;
         m_counters.addQdisc(ifindex, Counters::QdiscField::Dropped, 1);
         SS_DROP(skb, Stage::QdiscEnqueue,
              q.config.kind == QdiscKind::Tbf ? DropReason::QDISC_OVERLIMIT : DropReason::QDISC_DROP,
@@ -150,7 +151,8 @@ void Host::qdisc_run(int ifindex) {
             SS_DROP(skb, Stage::DriverTx, DropReason::DEV_READY, "device is down: tx_dropped +1");
             continue;
         }
-        ++d->txRingUsed;
+        const bool hasRing = d->config.kind == LinkKind::Ethernet;
+        if (hasRing) ++d->txRingUsed;
         m_counters.addLink(ifindex, LinkStat::tx_packets);
         m_counters.addLink(ifindex, LinkStat::tx_bytes, len);
         // Serialisation at wire speed, with preamble, FCS and inter-frame gap (24 bytes).
@@ -159,7 +161,8 @@ void Host::qdisc_run(int ifindex) {
         d->txBusyUntil = start + duration;
         SS_TRACE(skb, Stage::DriverTx, Verdict::Continue,
               fmt::format("TX ring {}/{}: tx_packets +1", d->txRingUsed, d->config.txRing));
-        schedule({d->txBusyUntil, 0, Event::Kind::TxComplete, ifindex, 0});
+        // Software devices (veth) hand the frame over at once: no ring, no completion.
+        if (hasRing) schedule({d->txBusyUntil, 0, Event::Kind::TxComplete, ifindex, 0});
         TxFrame f{m_now, ifindex, d->config.name, skb.id, skb.data};
         SS_TRACE(skb, Stage::Wire, Verdict::Transmitted, fmt::format("{} bytes on the wire", len));
         for (auto* o : txObservers) o->onTransmit(f);

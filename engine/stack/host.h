@@ -259,6 +259,9 @@ public:
     void neigh_timer(std::uint32_t address, int device, std::uint64_t generation);
     void neigh_update(wire::Ipv4Address ip, int device, const wire::MacAddress& mac, NeighState state);
 
+    // ip_send_skb's view of the transmit: false when a qdisc dropped this packet on enqueue.
+    bool xmitDropped(PacketId id) const { return m_xmitDropped == id; }
+
     // --- dev_xmit.cpp ---
     void dev_queue_xmit(Skb skb);
     void qdisc_run(int ifindex);
@@ -314,6 +317,8 @@ private:
     Fib m_fib;
     netfilter::Ruleset m_rules;
     SysctlCache m_sysctlCache;
+    // The packet whose enqueue a qdisc refused last (NET_XMIT_DROP seen by ip_send_skb).
+    PacketId m_xmitDropped = kNoPacket;
     netfilter::Conntrack m_conntrack;
     bool m_nfActive = false; // some table is registered
     bool m_ctActive = false; // some rule needs connection tracking (nf_ct_netns_get)

@@ -101,8 +101,36 @@ void Host::icmp_rcv(Skb skb) {
         return;
     }
     if (isIcmpError(type)) {
+        // icmp_unreach -> icmp_socket_deliver: the quoted header names the local socket that
+        // sent the offending packet; UDP and TCP count IcmpInErrors when it does not exist
+        // (__udp4_lib_err, tcp_v4_err).
+        const auto quoted = icmpBytes.subspan(wire::kIcmpHeaderLen);
+        auto inner = wire::Ipv4Packet::view(quoted);
+        if (!inner || quoted.size() < inner->headerLength() + 8) {
+            error(DropReason::PKT_TOO_SMALL, "ICMP error quotes less than an IP header and 8 bytes");
+            return;
+        }
+        const std::uint8_t proto = inner->protocol();
+        bool known = false;
+        if (proto == wire::kIpProtoUdp) {
+            const auto l4 = quoted.subspan(inner->headerLength());
+            const std::uint16_t sport = wire::loadBe16(&l4[0]);
+            for (const auto& s : m_sockets)
+                if (s.config.protocol == SocketProtocol::Udp && s.boundPort == sport &&
+                    (s.config.bindAddress.isAny() || s.config.bindAddress == inner->src()))
+                    known = true;
+        }
+        if ((proto == wire::kIpProtoUdp || proto == wire::kIpProtoTcp) && !known) {
+            m_counters.add(Mib::IcmpInErrors);
+            SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed,
+                     fmt::format("ICMP error type {} code {} about a {} socket that does not exist: "
+                                 "IcmpInErrors +1",
+                                 type, code, proto == wire::kIpProtoUdp ? "UDP" : "TCP"));
+            return;
+        }
         SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed,
-              fmt::format("ICMP error type {} code {}: no socket of this host is notified", type, code));
+                 fmt::format("ICMP error type {} code {}: handed to the sending socket's error queue",
+                             type, code));
         return;
     }
     SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed, fmt::format("ICMP type {} needs no answer", type));
@@ -226,7 +254,9 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
           fmt::format("ICMP type {} code {} to {} from {} (about packet #{})", type, code,
                       ip.dst.toString(), ip.src.toString(), in.id),
           DropReason::None, true);
+    const PacketId id = out.id;
     ip_local_out(std::move(out));
+    if (xmitDropped(id)) m_counters.add(Mib::IpOutDiscards); // ip_push_pending_frames -> ip_send_skb
 }
 
 } // namespace stackscope::stack

@@ -225,12 +225,20 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     skb.dst = rt.dst;
     // ip_make_skb: the datagram plus LL_RESERVED_SPACE and 15 bytes of slack (KERNEL-NOTES 7).
     skb.truesize = skbTruesizeForHead(std::uint32_t(ipLen) + 16 + 15);
-    m_counters.add(Mib::UdpOutDatagrams);
     SS_TRACE(skb, Stage::AppSend, Verdict::Continue,
-          fmt::format("sendto {}:{} from {}:{}, {} bytes: UdpOutDatagrams +1", ip.dst.toString(),
-                      cfg.destinationPort, ip.src.toString(), sport, cfg.payloadSize),
+          fmt::format("sendto {}:{} from {}:{}, {} bytes", ip.dst.toString(), cfg.destinationPort,
+                      ip.src.toString(), sport, cfg.payloadSize),
           DropReason::None, true);
+    const PacketId id = skb.id;
     ip_local_out(std::move(skb));
+    // udp_send_skb: a qdisc drop comes back as -ENOBUFS, which ip_send_skb counts as
+    // IpOutDiscards and UDP as SndbufErrors instead of OutDatagrams (no IP_RECVERR).
+    if (xmitDropped(id)) {
+        m_counters.add(Mib::IpOutDiscards);
+        m_counters.add(Mib::UdpSndbufErrors);
+    } else {
+        m_counters.add(Mib::UdpOutDatagrams);
+    }
 }
 
 } // namespace stackscope::stack

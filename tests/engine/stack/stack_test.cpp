@@ -277,6 +277,10 @@ TEST_CASE("a full pfifo drops with QDISC_DROP and counts in tc -s") {
     CHECK(stats.dropped == 7);
     CHECK(stats.sentPackets == 3);
     CHECK(r.rec.drops[DropReason::QDISC_DROP] == 7);
+    // The sender hears -ENOBUFS: SndbufErrors and OutDiscards instead of OutDatagrams.
+    CHECK(r.mib(Mib::UdpOutDatagrams) == 3);
+    CHECK(r.mib(Mib::UdpSndbufErrors) == 7);
+    CHECK(r.mib(Mib::IpOutDiscards) == 7);
 }
 
 TEST_CASE("the same input gives the same trace") {
