@@ -69,7 +69,10 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
     using netfilter::CtState;
     using netfilter::NatManip;
 
-    const std::string inDev = deviceName(in), outDev = deviceName(out);
+    const Device* inDevice = device(in);
+    const Device* outDevice = device(out);
+    const std::string_view inDev = inDevice ? std::string_view(inDevice->config.name) : std::string_view();
+    const std::string_view outDev = outDevice ? std::string_view(outDevice->config.name) : std::string_view();
     const netfilter::AddrTypeResolver addrType = [this](wire::Ipv4Address a, std::string_view) {
         using netfilter::AddrType;
         if (a.isMulticast()) return AddrType::Multicast;
@@ -86,7 +89,7 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
         default: return AddrType::Unicast;
         }
     };
-    const std::string chainName(netfilter::hookChainName(toHook(hook)));
+    const std::string_view chainName = netfilter::hookChainName(toHook(hook));
     bool notrack = false;
 
     // nf_conntrack_in (priority -200) runs after the raw table, at PRE_ROUTING and LOCAL_OUT.
@@ -187,32 +190,37 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
         skb.mark = p.mark;
         if (r.ctmarkChanged && skb.ct) m_conntrack.setMark(skb.ct, p.ctmark);
         if (r.notrack) notrack = true;
-        std::string who =
-            r.position > 0 ? m_rules.ruleText(ht.table, r.chain, r.position)
-                           : fmt::format("policy {}", r.verdict == netfilter::Verdict::Accept ? "ACCEPT" : "DROP");
-        std::string logs;
-        for (const auto& l : r.logs) logs += fmt::format("; LOG: {}", l.text);
+        // The narration is built only when someone traces (the macros skip these calls).
+        auto who = [&] {
+            return r.position > 0 ? m_rules.ruleText(ht.table, r.chain, r.position)
+                                  : fmt::format("policy {}", r.verdict == netfilter::Verdict::Accept
+                                                                 ? "ACCEPT" : "DROP");
+        };
+        auto logs = [&](bool reset) {
+            std::string out;
+            for (const auto& l : r.logs) out += fmt::format("; LOG: {}", l.text);
+            if (reset) out += "; tcp-reset: the RST is not modelled yet";
+            return out;
+        };
         if (r.newTtl) wire::setTtl(skb.l3(), *r.newTtl);
-        const std::string tableName(netfilter::tableName(ht.table));
+        const std::string_view tableName = netfilter::tableName(ht.table);
         if (r.verdict == netfilter::Verdict::Drop) {
+            bool reset = false;
             if (r.reject) {
-                if (auto code = rejectCode(*r.reject)) {
-                    icmp_send(skb, wire::kIcmpDestUnreach, *code, 0, ht.stage);
-                } else {
-                    logs += "; tcp-reset: the RST is not modelled yet";
-                }
+                if (auto code = rejectCode(*r.reject)) icmp_send(skb, wire::kIcmpDestUnreach, *code, 0, ht.stage);
+                else reset = true;
             }
             SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP,
-                 fmt::format("{} {}: {}{}{}", tableName, chainName, who,
+                 fmt::format("{} {}: {}{}{}", tableName, chainName, who(),
                              r.reject ? fmt::format(" (REJECT {})", netfilter::rejectWithName(*r.reject))
                                       : std::string(),
-                             logs));
+                             logs(reset)));
             return false;
         }
         SS_TRACE(skb, ht.stage, Verdict::Continue,
               fmt::format("{} {}: {}{}{}", tableName, chainName,
-                          r.position > 0 ? who : std::string("no rule decided, ") + who,
-                          r.markChanged ? fmt::format(", mark now 0x{:x}", skb.mark) : std::string(), logs),
+                          r.position > 0 ? who() : std::string("no rule decided, ") + who(),
+                          r.markChanged ? fmt::format(", mark now 0x{:x}", skb.mark) : std::string(), logs(false)),
               DropReason::None, r.newTtl.has_value());
     }
     if ((hook == NfHook::PreRouting || hook == NfHook::LocalOut)) conntrackIn();
