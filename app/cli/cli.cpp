@@ -96,6 +96,15 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     dumpCmd->add_option("SCENARIO", dumpScenario, "Scenario file. Example: scenario-dump web1.scn")
         ->required();
 
+    std::string showScenario;
+    bool showIptablesSave = false;
+    CLI::App* showCmd = app.add_subcommand(
+        "show", "Print a scenario's tables in the real tools' formats, without running traffic.");
+    showCmd->add_option("SCENARIO", showScenario, "Scenario file. Example: show fw.scn --iptables-save")
+        ->required();
+    showCmd->add_flag("--iptables-save", showIptablesSave,
+                      "The netfilter ruleset exactly as iptables-save prints it (no comment lines).");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -106,6 +115,13 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     if (runCmd->parsed()) return runCommand(run, out, err);
     if (checkCmd->parsed()) return checkCommand(checkScenario, out, err);
     if (dumpCmd->parsed()) return dumpCommand(dumpScenario, out, err);
+    if (showCmd->parsed()) {
+        if (!showIptablesSave) {
+            err << "show: say what to show, e.g. --iptables-save\n";
+            return kExitBadInput;
+        }
+        return showIptablesSaveCommand(showScenario, out, err);
+    }
     return kExitBadInput;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/commands.h"
 
+#include "netfilter/iptables_input.h"
+
 #include "cli/cli.h"
 #include "cli/iptables_section.h"
 #include "cli/merged_frame_source.h"
@@ -247,6 +249,15 @@ int dumpCommand(const std::string& path, std::ostream& out, std::ostream& err) {
     const std::optional<HostConfig> config = loadScenario(path, err);
     if (!config) return kExitBadInput;
     out << scenario::writeScenario(*config);
+    return kExitOk;
+}
+
+int showIptablesSaveCommand(const std::string& path, std::ostream& out, std::ostream& err) {
+    const std::optional<HostConfig> config = loadScenario(path, err);
+    if (!config) return kExitBadInput;
+    netfilter::Ruleset rules;
+    for (const auto& in : config->iptables) netfilter::applyIptablesInput(rules, in);
+    out << rules.save(false);
     return kExitOk;
 }
 

@@ -23,5 +23,7 @@ struct RunOptions {
 int runCommand(const RunOptions& options, std::ostream& out, std::ostream& err);
 int checkCommand(const std::string& path, std::ostream& out, std::ostream& err);
 int dumpCommand(const std::string& path, std::ostream& out, std::ostream& err);
+// `stackscope-cli show SCENARIO --iptables-save`: the ruleset as iptables-save prints it.
+int showIptablesSaveCommand(const std::string& path, std::ostream& out, std::ostream& err);
 
 } // namespace stackscope::cli

@@ -324,3 +324,19 @@ TEST_CASE("cli: skipped capture frames are warnings, not failures") {
     CHECK(r.err.rfind("warning: " + cap, 0) == 0);
     CHECK(r.out.rfind("#kernel\n", 0) == 0);
 }
+
+TEST_CASE("cli: show --iptables-save prints the ruleset in iptables-save's canonical form") {
+    TempDir dir;
+    const std::string scn = dir.file("fw.scn", "ip link set dev eth0 up\n"
+                                               "iptables -A INPUT -p udp --dport 9 -j DROP\n"
+                                               "iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE\n");
+    const auto r = runCli({"show", scn, "--iptables-save"});
+    CHECK(r.rc == 0);
+    // Recorded from iptables-save (iptables 1.8.9, nf_tables) after the same two commands.
+    CHECK(r.out == "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                   "-A INPUT -p udp -m udp --dport 9 -j DROP\nCOMMIT\n"
+                   "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                   ":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth0 -j MASQUERADE\nCOMMIT\n");
+    const auto bare = runCli({"show", scn});
+    CHECK(bare.rc == 2);
+}
