@@ -8,6 +8,7 @@
 #include "stack/trace_macros.h"
 #include "wire/icmp.h"
 #include "netfilter/nat.h"
+#include "netfilter/trace_format.h"
 #include "wire/ipv4.h"
 
 #include <fmt/format.h>
@@ -45,6 +46,12 @@ std::vector<HookTable> tablesAt(NfHook hook) {
 }
 
 netfilter::Hook toHook(NfHook h) { return netfilter::Hook(std::uint8_t(h)); }
+
+// Collects the rules a TRACE-marked packet passes, for xtables-monitor style lines.
+struct TraceCollector final : netfilter::TraceSink {
+    std::vector<netfilter::TraceEntry> entries;
+    void onRule(const netfilter::TraceEntry& e) override { entries.push_back(e); }
+};
 
 // The ICMP a REJECT target sends (ipt_REJECT.c reject_tg).
 std::optional<std::uint8_t> rejectCode(netfilter::RejectWith w) {
@@ -186,7 +193,18 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
             if (!natStep(ht, p)) return false;
             continue;
         }
-        netfilter::TraversalResult r = m_rules.traverse(ht.table, toHook(hook), p, m_now);
+        TraceCollector collector;
+        const bool traced = skb.nftrace && tracing();
+        netfilter::TraversalResult r =
+            m_rules.traverse(ht.table, toHook(hook), p, m_now, traced ? &collector : nullptr);
+        if (r.trace && !skb.nftrace) skb.nftrace = true;
+        if (traced && !collector.entries.empty()) {
+            // The lines `xtables-monitor --trace` prints for this table, trace id = packet id.
+            const auto id = std::uint32_t(skb.id);
+            std::string lines = netfilter::xtablesMonitorPacket(p, id);
+            for (const auto& e : collector.entries) lines += " | " + netfilter::xtablesMonitorTrace(m_rules, e, id);
+            SS_TRACE(skb, ht.stage, Verdict::Continue, "TRACE: " + lines);
+        }
         skb.mark = p.mark;
         if (r.ctmarkChanged && skb.ct) m_conntrack.setMark(skb.ct, p.ctmark);
         if (r.notrack) notrack = true;

@@ -59,6 +59,7 @@ struct Skb {
     bool ctReply = false;
     bool ctSeen = false;            // conntrack has looked at this packet
     std::uint8_t ctState = 0;       // netfilter::CtState
+    bool nftrace = false;           // skb->nf_trace, set by the TRACE target
     DropReason reason = DropReason::None;
 
     std::span<std::uint8_t> l3() { return {data.data() + network, data.size() - network}; }
