@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Stackscope"));
     QApplication::setOrganizationName(QStringLiteral("Stackscope"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QApplication::setApplicationVersion(QStringLiteral(STACKSCOPE_VERSION));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("A microscope for the Linux network stack."));
