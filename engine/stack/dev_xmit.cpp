@@ -86,6 +86,8 @@ void Host::dev_queue_xmit(Skb skb) {
                              ? q.backlogBytes : q.backlogPackets,
                          limit,
                          q.config.kind == QdiscKind::Bfifo || q.config.kind == QdiscKind::Tbf ? " bytes" : ""));
+        // __dev_xmit_skb runs the qdisc after every enqueue attempt, refused or not.
+        qdisc_run(ifindex);
         return;
     }
     int band = 0;
@@ -113,7 +115,6 @@ void Host::qdisc_run(int ifindex) {
     Device* d = dev(ifindex);
     if (!d) return;
     QdiscState& q = d->qdisc;
-    q.runScheduled = false;
     while (q.backlogPackets > 0) {
         if (d->txRingUsed >= d->config.txRing) return; // netif_tx_stop_queue until a completion
         int band = 0;
@@ -121,21 +122,24 @@ void Host::qdisc_run(int ifindex) {
         if (band == 3) return;
         Skb& head = q.bands[std::size_t(band)].front();
         const std::size_t len = head.data.size();
-        if (q.config.kind == QdiscKind::Tbf) {
-            const double rate = double(q.config.rateBytesPerSec);
-            q.tokens = std::min<double>(q.config.burstBytes,
-                                        q.tokens + rate * double(m_now - q.lastRefill) / double(kSecond));
-            q.lastRefill = m_now;
-            if (q.tokens < double(len)) {
+        if (q.config.kind == QdiscKind::Tbf && q.config.rateBytesPerSec) {
+            // tbf_dequeue: tokens and the bucket size are time at the configured rate; a failed
+            // dequeue counts an overlimit and arms the watchdog for when the tokens suffice.
+            const auto rate = std::int64_t(q.config.rateBytesPerSec);
+            const std::int64_t buffer = std::int64_t(q.config.burstBytes) * kSecond / rate;
+            const std::int64_t cost = std::int64_t(len) * kSecond / rate;
+            std::int64_t toks = std::min<std::int64_t>(m_now - q.tc, buffer) + q.tokensNs;
+            toks = std::min(toks, buffer) - cost;
+            if (toks < 0) {
                 m_counters.addQdisc(ifindex, Counters::QdiscField::Overlimits, 1);
-                if (!q.runScheduled && rate > 0) {
+                if (!q.runScheduled) {
                     q.runScheduled = true;
-                    const Nanos wait = Nanos((double(len) - q.tokens) / rate * double(kSecond)) + 1;
-                    schedule({m_now + wait, 0, Event::Kind::QdiscRun, ifindex, 0});
+                    schedule({m_now - toks, 0, Event::Kind::QdiscRun, ifindex, 0});
                 }
                 return;
             }
-            q.tokens -= double(len);
+            q.tc = m_now;
+            q.tokensNs = toks;
         }
         Skb skb = std::move(head);
         q.bands[std::size_t(band)].pop_front();

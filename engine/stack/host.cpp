@@ -47,7 +47,8 @@ void Host::buildDerivedState() {
             q.kind = QdiscKind::Noqueue; // IFF_NO_QUEUE devices
         else q.kind = QdiscKind::PfifoFast;
         d.qdisc.config = q;
-        if (q.kind == QdiscKind::Tbf) d.qdisc.tokens = q.burstBytes;
+        if (q.kind == QdiscKind::Tbf && q.rateBytesPerSec)
+            d.qdisc.tokensNs = std::int64_t(q.burstBytes) * kSecond / std::int64_t(q.rateBytesPerSec);
     }
     m_softnet.assign(std::size_t(std::max(1, m_config.cpus)), SoftnetData{});
     for (const auto& [key, value] : m_config.sysctls.all()) {
@@ -213,7 +214,11 @@ bool Host::step() {
     case Event::Kind::NeighTimer:
         neigh_timer(std::uint32_t(e.value >> 32), e.object, e.value & 0xffffffffu);
         break;
-    case Event::Kind::QdiscRun: qdisc_run(e.object); break;
+    case Event::Kind::QdiscRun:
+        // The qdisc watchdog is one timer per qdisc: it fires once, then may be armed again.
+        if (Device* d = dev(e.object)) d->qdisc.runScheduled = false;
+        qdisc_run(e.object);
+        break;
     case Event::Kind::TxComplete: tx_complete(e.object); break;
     case Event::Kind::IpFragExpire: ip_expire(e.value); break;
     }

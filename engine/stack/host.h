@@ -40,8 +40,9 @@ struct QdiscState {
     std::uint64_t backlogBytes = 0;
     std::uint32_t backlogPackets = 0;
     // tbf
-    double tokens = 0;  // bytes
-    Nanos lastRefill = 0;
+    // tbf keeps its tokens as time (net/sched/sch_tbf.c): q->tokens and q->t_c in ns.
+    std::int64_t tokensNs = 0;
+    Nanos tc = 0;
     bool runScheduled = false;
 };
 
