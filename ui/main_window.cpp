@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/main_window.h"
 
+#include "ui/charts_panel.h"
 #include "ui/counters_panel.h"
 #include "ui/drops_model.h"
 #include "ui/inspector.h"
@@ -48,6 +49,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_drops = new DropsModel(m_session, this);
     m_inspector = new Inspector(m_session, this);
     m_counters = new CountersPanel(m_session, this);
+    m_charts = new ChartsPanel(m_session, this);
     createDocks();
     createActions();
 
@@ -150,7 +152,9 @@ void MainWindow::createDocks() {
     QDockWidget* inspectorDock = addDock(m_inspector, tr("Inspector"), QStringLiteral("inspectorDock"), Qt::RightDockWidgetArea);
     QDockWidget* countersDock = addDock(m_counters, tr("Counters"), QStringLiteral("countersDock"), Qt::RightDockWidgetArea);
     splitDockWidget(m_narrationDock, inspectorDock, Qt::Vertical);
+    QDockWidget* chartsDock = addDock(m_charts, tr("Charts"), QStringLiteral("chartsDock"), Qt::RightDockWidgetArea);
     tabifyDockWidget(inspectorDock, countersDock);
+    tabifyDockWidget(countersDock, chartsDock);
     inspectorDock->raise();
     resizeDocks({m_narrationDock}, {380}, Qt::Horizontal);
     resizeDocks({m_narrationDock, inspectorDock}, {420, 330}, Qt::Vertical);

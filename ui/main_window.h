@@ -31,6 +31,7 @@ class PacketListModel;
 class DropsModel;
 class Inspector;
 class CountersPanel;
+class ChartsPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -55,6 +56,7 @@ public:
     PacketListModel* packetModel() const { return m_packets; }
     DropsModel* dropsModel() const { return m_drops; }
     CountersPanel* countersPanel() const { return m_counters; }
+    ChartsPanel* chartsPanel() const { return m_charts; }
     Inspector* inspector() const { return m_inspector; }
     TransportBar* transport() const { return m_transport; }
 
@@ -102,6 +104,7 @@ private:
     DropsModel* m_drops;
     Inspector* m_inspector;
     CountersPanel* m_counters;
+    ChartsPanel* m_charts;
     QTableView* m_packetTable = nullptr;
     QTableView* m_dropTable = nullptr;
     QLineEdit* m_filter = nullptr;
