@@ -94,10 +94,6 @@ bool Stepper::stepPacketBack() {
     const PacketId packet = current()->packet;
     stepBack();
     while (m_position > 0 && current()->packet == packet) stepBack();
-    // now at the event before the current packet began; show its first event
-    if (m_position < m_events.size() && m_events[m_position].packet == packet) {
-        // land on the packet's first event if we were inside it
-    }
     return true;
 }
 

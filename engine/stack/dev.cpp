@@ -130,8 +130,4 @@ void Host::__netif_receive_skb_core(Skb skb) {
     }
 }
 
-void Host::netif_rx(Skb skb) {
-    enqueue_to_backlog(skb, 0);
-}
-
 } // namespace stackscope::stack

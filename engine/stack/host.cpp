@@ -248,16 +248,19 @@ void Host::trace(const Skb& skb, Stage stage, Verdict verdict, std::string detai
     for (auto* o : traceObservers) o->onTrace(e);
 }
 
-void Host::dropQuiet(Skb& skb, DropReason reason) {
-    skb.reason = reason;
-    if (skb.ct && !m_conntrack.isConfirmed(skb.ct)) m_conntrack.destroyUnconfirmed(skb.ct);
-    ++m_traceCount;
-}
-
-void Host::drop(Skb& skb, Stage stage, DropReason reason, std::string detail) {
+void Host::releaseDropped(Skb& skb, DropReason reason) {
     skb.reason = reason;
     // A connection whose first packet dies before confirmation is forgotten with it.
     if (skb.ct && !m_conntrack.isConfirmed(skb.ct)) m_conntrack.destroyUnconfirmed(skb.ct);
+}
+
+void Host::dropQuiet(Skb& skb, DropReason reason) {
+    releaseDropped(skb, reason);
+    countTrace();
+}
+
+void Host::drop(Skb& skb, Stage stage, DropReason reason, std::string detail) {
+    releaseDropped(skb, reason);
     trace(skb, stage, Verdict::Dropped, std::move(detail), reason);
 }
 

@@ -176,11 +176,11 @@ public:
     bool tracing() const { return !traceObservers.empty(); }
     void trace(const Skb& skb, Stage stage, Verdict verdict, std::string detail,
                DropReason reason = DropReason::None, bool withBytes = false);
-    void traceCtx(Context ctx) { m_context = ctx; }
     void drop(Skb& skb, Stage stage, DropReason reason, std::string detail);
     // The same effects without building an event, for runs nobody traces (trace_macros.h).
     void countTrace() { ++m_traceCount; }
     void dropQuiet(Skb& skb, DropReason reason);
+    void releaseDropped(Skb& skb, DropReason reason); // what every drop does, traced or not
 
     // --- receive: nic.cpp (driver, NAPI, net_rx_action) ---
     void netdevReceive(InputFrame frame);
@@ -190,7 +190,6 @@ public:
     void veth_xmit(Skb skb);
 
     // --- receive: dev.cpp ---
-    void netif_rx(Skb skb);
     bool enqueue_to_backlog(Skb& skb, int cpu);
     int process_backlog(int cpu, int budget);
     void napi_gro_receive(Skb skb);
@@ -304,7 +303,6 @@ private:
     EventQueue m_events;
     Nanos m_now = 0;
     Context m_context = Context::SoftIrq;
-    int m_cpu = 0;
     std::uint64_t m_traceCount = 0;
     std::uint64_t m_injected = 0;
     PacketId m_nextPacketId = 0;
@@ -348,7 +346,6 @@ private:
 
     friend bool icmpGlobalAllow(Host&);
     friend void icmpGlobalConsume(Host&);
-    friend class HostTestAccess;
 };
 
 } // namespace stackscope::stack

@@ -118,7 +118,6 @@ void Host::net_rx_action(int cpu) {
     SoftnetData& sd = m_softnet[std::size_t(cpu)];
     sd.softirqRaised = false;
     m_context = Context::SoftIrq;
-    m_cpu = cpu;
     std::int64_t budget = sysctl("net.core.netdev_budget");
     // Virtual time does not advance inside one softirq run, so the netdev_budget_usecs limit
     // never triggers; only the packet budget ends a run early.

@@ -51,7 +51,6 @@ struct Skb {
     Nanos tstamp = 0;
     int cpu = 0;
     Dst dst;
-    bool checksumVerified = false;  // CHECKSUM_UNNECESSARY at L4
     bool locallyGenerated = false;
     int socket = -1;                // owning socket (TX)
     // skb->_nfct: the connection and how this packet relates to it (0: none / untracked).

@@ -137,7 +137,6 @@ void Host::__udp4_lib_rcv(Skb skb) {
         return;
     }
     sk.rmemAlloc += skb.truesize;
-    skb.checksumVerified = csumOk;
     SS_TRACE(skb, Stage::SocketQueue, Verdict::Queued,
           fmt::format("queued: sk_rmem_alloc {} of rcvbuf {} (truesize {}), {} waiting", sk.rmemAlloc,
                       sk.rcvbuf, skb.truesize, sk.receiveQueue.size() + 1));
@@ -158,18 +157,11 @@ void Host::udp_recvmsg(int index) {
     Skb skb = std::move(sk->receiveQueue.front());
     sk->receiveQueue.pop_front();
     sk->rmemAlloc -= skb.truesize;
-    // The checksum of a queued datagram is verified while copying to the user.
-    if (!skb.checksumVerified) {
-        m_counters.add(Mib::UdpInCsumErrors);
-        m_counters.add(Mib::UdpInErrors);
-        SS_DROP(skb, Stage::AppRead, DropReason::UDP_CSUM,
-             "bad checksum found while copying to the application: UdpInCsumErrors +1, UdpInErrors +1");
-    } else {
-        m_counters.add(Mib::UdpInDatagrams);
-        SS_TRACE(skb, Stage::AppRead, Verdict::Delivered,
-              fmt::format("recvmsg returns {} bytes: UdpInDatagrams +1",
-                          skb.data.size() - skb.transport - wire::kUdpHeaderLen));
-    }
+    // Datagrams with a bad checksum never reach the queue (checked before queueing).
+    m_counters.add(Mib::UdpInDatagrams);
+    SS_TRACE(skb, Stage::AppRead, Verdict::Delivered,
+             fmt::format("recvmsg returns {} bytes: UdpInDatagrams +1",
+                         skb.data.size() - skb.transport - wire::kUdpHeaderLen));
     Nanos next = m_now;
     if (sk->config.read == SocketConfig::ReadMode::Rate && sk->config.readRate > 0)
         next = m_now + kSecond / sk->config.readRate;

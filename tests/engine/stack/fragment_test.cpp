@@ -18,29 +18,6 @@ using namespace stackscope::test;
 
 namespace {
 
-struct Recorder : TraceObserver, TxObserver {
-    std::map<DropReason, int> drops;
-    int stolen = 0;
-    std::vector<TxFrame> tx;
-    void onTrace(const TraceEvent& e) override {
-        if (e.verdict == Verdict::Dropped) ++drops[e.reason];
-        if (e.verdict == Verdict::Stolen && e.stage == Stage::IpDefrag) ++stolen;
-    }
-    void onTransmit(const TxFrame& f) override { tx.push_back(f); }
-};
-
-struct Run {
-    Simulator sim;
-    Recorder rec;
-    Run(const HostConfig& h, std::vector<InputFrame> frames, Nanos settle = 2 * kSecond) : sim(h, 1) {
-        sim.addTraceObserver(&rec);
-        sim.addTxObserver(&rec);
-        sim.setInput(std::make_shared<const std::vector<InputFrame>>(std::move(frames)));
-        sim.run(settle);
-    }
-    std::uint64_t mib(Mib m) const { return sim.counters().get(m); }
-};
-
 // The IP payload (UDP header and data) of one datagram from 10.0.0.7:40000 to 10.0.0.2:53.
 std::vector<std::uint8_t> udpDatagram(std::size_t payload, const char* src = "10.0.0.7",
                                       const char* dst = "10.0.0.2") {

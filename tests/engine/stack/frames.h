@@ -5,6 +5,10 @@
 
 #include "model/host_config.h"
 #include "sim/frame.h"
+#include "sim/simulator.h"
+
+#include <map>
+#include <memory>
 
 #include <cstdint>
 #include <string>
@@ -31,6 +35,31 @@ std::vector<std::uint8_t> icmpEchoFrame(const std::string& src, const std::strin
                                         const MacAddress& dstMac = kHostMac);
 std::vector<std::uint8_t> arpRequestFrame(const std::string& sender, const std::string& target);
 InputFrame at(Nanos t, std::vector<std::uint8_t> bytes, std::string dev = "eth0");
+
+// Counts drops by reason, fragments held for reassembly, and keeps what was transmitted.
+struct Recorder : TraceObserver, TxObserver {
+    std::map<DropReason, int> drops;
+    int stolen = 0;
+    std::vector<TxFrame> tx;
+    void onTrace(const TraceEvent& e) override {
+        if (e.verdict == Verdict::Dropped) ++drops[e.reason];
+        if (e.verdict == Verdict::Stolen && e.stage == Stage::IpDefrag) ++stolen;
+    }
+    void onTransmit(const TxFrame& f) override { tx.push_back(f); }
+};
+
+// One batch run of a host over frames, recorded.
+struct Run {
+    Simulator sim;
+    Recorder rec;
+    Run(const HostConfig& h, std::vector<InputFrame> frames, Nanos settle = 2 * kSecond) : sim(h, 1) {
+        sim.addTraceObserver(&rec);
+        sim.addTxObserver(&rec);
+        sim.setInput(std::make_shared<const std::vector<InputFrame>>(std::move(frames)));
+        sim.run(settle);
+    }
+    std::uint64_t mib(Mib m) const { return sim.counters().get(m); }
+};
 
 // eth0 10.0.0.2/24 (a NIC, or a veth), default via 10.0.0.1, permanent neighbours.
 HostConfig serverConfig(LinkKind kind = LinkKind::Ethernet);

@@ -13,30 +13,6 @@
 using namespace stackscope;
 using namespace stackscope::test;
 
-namespace {
-
-struct Recorder : TraceObserver, TxObserver {
-    std::map<DropReason, int> drops;
-    std::vector<TxFrame> tx;
-    void onTrace(const TraceEvent& e) override {
-        if (e.verdict == Verdict::Dropped) ++drops[e.reason];
-    }
-    void onTransmit(const TxFrame& f) override { tx.push_back(f); }
-};
-
-struct Run {
-    Simulator sim;
-    Recorder rec;
-    Run(const HostConfig& h, std::vector<InputFrame> frames, Nanos settle = 2 * kSecond) : sim(h, 1) {
-        sim.addTraceObserver(&rec);
-        sim.addTxObserver(&rec);
-        sim.setInput(std::make_shared<const std::vector<InputFrame>>(std::move(frames)));
-        sim.run(settle);
-    }
-    std::uint64_t mib(Mib m) const { return sim.counters().get(m); }
-};
-
-} // namespace
 
 TEST_CASE("skb truesize follows the small-head cache and kmalloc buckets") {
     using stack::skbTruesizeForHead;
