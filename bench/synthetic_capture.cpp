@@ -142,11 +142,11 @@ std::vector<std::uint8_t> syntheticFrame(std::uint64_t seed, std::uint64_t index
     const std::size_t used = eth.headerLength() + ip.totalLength();
     std::vector<std::uint8_t> frame(std::max(used, wire::kEthMinFrameLen), 0);
     std::span<std::uint8_t> out(frame);
-    eth.emit(out.first(eth.headerLength()));
+    eth.writeTo(out.first(eth.headerLength()));
     out = out.subspan(eth.headerLength());
-    ip.emit(out.first(ip.headerLength()));
+    ip.writeTo(out.first(ip.headerLength()));
     out = out.subspan(ip.headerLength());
-    udp.emit(out.first(udp.bufferLength()), ip.src, ip.dst);
+    udp.writeTo(out.first(udp.bufferLength()), ip.src, ip.dst);
 
     if (chosen == FrameKind::Malformed) breakFrame(frame, int((r2 >> 48) % kMalformedKinds));
     return frame;

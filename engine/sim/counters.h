@@ -38,7 +38,9 @@ namespace stackscope {
     X(TcpExtTCPHPHits) X(TcpExtTCPPureAcks) X(TcpExtTCPHPAcks) X(TcpExtTCPBacklogDrop)             \
     X(TcpExtTCPRcvQDrop) X(TcpExtTCPOFOQueue) X(TcpExtTCPZeroWindowDrop) X(TcpExtTCPOrigDataSent)  \
     X(TcpExtTCPDelivered) X(TcpExtTCPAbortOnData) X(TcpExtTCPAbortOnClose) X(TcpExtPAWSEstab)     \
-    X(TcpExtTCPChallengeACK) X(TcpExtTCPSYNChallenge) X(TcpExtTCPRcvCoalesce) X(TcpExtIPReversePathFilter)                    \
+    X(TcpExtTCPChallengeACK) X(TcpExtTCPSYNChallenge) X(TcpExtTCPRcvCoalesce) X(TcpExtIPReversePathFilter) \
+    X(TcpExtTW) X(TcpExtDelayedACKLost) X(TcpExtTCPOFODrop) X(TcpExtTCPOFOMerge) X(TcpExtTCPDSACKOldSent)     \
+    X(TcpExtTCPACKSkippedSynRecv) X(TcpExtTCPACKSkippedTimeWait) X(TcpExtTCPAbortOnSyn)                    \
     X(IpExtInNoRoutes) X(IpExtInTruncatedPkts) X(IpExtInMcastPkts) X(IpExtOutMcastPkts)            \
     X(IpExtInBcastPkts) X(IpExtOutBcastPkts) X(IpExtInOctets) X(IpExtOutOctets)                    \
     X(IpExtInMcastOctets) X(IpExtOutMcastOctets) X(IpExtInBcastOctets) X(IpExtOutBcastOctets)      \

@@ -20,6 +20,7 @@ struct Event {
         QdiscRun,     // a device's qdisc may dequeue (tbf tokens, driver ring space)
         TxComplete,   // the driver's TX ring frees a slot (frame on the wire)
         IpFragExpire, // an IPv4 reassembly queue's timer (ip_expire); value = timer id
+        TcpTimer,     // a TCP timer; object = stack::TcpTimerKind, value = generation << 32 | id
     };
     Nanos time = 0;
     std::uint64_t seq = 0;

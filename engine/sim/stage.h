@@ -18,6 +18,7 @@ enum class Path : std::uint8_t { Rx, Forward, Local, Tx };
     X(HardIrq, "napi_schedule", "hard IRQ", Rx)                                                    \
     X(NapiPoll, "net_rx_action", "NAPI poll", Rx)                                                  \
     X(Gro, "napi_gro_receive", "GRO", Rx)                                                          \
+    X(GroComplete, "napi_gro_complete", "GRO flush", Rx)                                           \
     X(Backlog, "enqueue_to_backlog", "RPS backlog", Rx)                                            \
     X(ProcessBacklog, "process_backlog", "backlog poll", Rx)                                       \
     X(NetifReceive, "__netif_receive_skb_core", "netif_receive", Rx)                               \

@@ -97,9 +97,9 @@ void Host::arp_send(std::uint16_t op, int device, Ipv4Address dstIp, Ipv4Address
     skb.data.assign(wire::kEthHeaderLen + wire::kArpEthIpv4Len, 0);
     wire::EthernetRepr eth{dstHw.isZero() ? MacAddress::broadcast() : dstHw, d->config.mac,
                            wire::kEtherTypeArp, std::nullopt};
-    eth.emit(skb.data);
+    eth.writeTo(skb.data);
     wire::ArpRepr arp{op, d->config.mac, srcIp, targetHw, dstIp};
-    arp.emit(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen));
+    arp.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen));
     skb.truesize = skbTruesizeForHead(std::uint32_t(skb.data.size()) + 16);
     m_context = m_context == Context::HardIrq ? Context::SoftIrq : m_context;
     SS_TRACE(skb, Stage::ArpSolicit, Verdict::Continue,

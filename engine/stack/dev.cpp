@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // net/core/dev.c receive side: the per-CPU backlog (enqueue_to_backlog,
-// process_backlog), GRO's hand-off (net/core/gro.c) and
+// process_backlog), netif_receive_skb (GRO's hand-off, gro.cpp) and
 // __netif_receive_skb_core with packet taps and protocol dispatch.
 #include "stack/host.h"
 #include "stack/trace_macros.h"
@@ -62,14 +62,6 @@ int Host::process_backlog(int cpu, int quota) {
     }
     if (sd.inputPktQueue.empty()) sd.backlogScheduled = false;
     return work;
-}
-
-void Host::napi_gro_receive(Skb skb) {
-    // Only TCP has a GRO handler that merges; every other protocol is GRO_NORMAL and goes up
-    // alone (ICMP has no handler, plain UDP is not aggregated without UDP_GRO).
-    SS_TRACE(skb, Stage::Gro, Verdict::Continue,
-          "dev_gro_receive: no flow to merge with, GRO_NORMAL: passed up unchanged");
-    netif_receive_skb(std::move(skb));
 }
 
 void Host::netif_receive_skb(Skb skb) {

@@ -221,6 +221,7 @@ bool Host::step() {
         break;
     case Event::Kind::TxComplete: tx_complete(e.object); break;
     case Event::Kind::IpFragExpire: ip_expire(e.value); break;
+    case Event::Kind::TcpTimer: tcpTimer(TcpTimerKind(e.object), e.value); break;
     }
     return true;
 }

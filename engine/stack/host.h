@@ -14,6 +14,7 @@
 #include "sim/trace.h"
 #include "stack/fib.h"
 #include "stack/skb.h"
+#include "stack/tcp.h"
 
 #include <cstdint>
 #include <deque>
@@ -196,6 +197,44 @@ public:
     void netif_receive_skb(Skb skb);
     void __netif_receive_skb_core(Skb skb);
 
+    // --- gro ---
+    // net/core/gro.c, inet_gro_receive (af_inet.c), tcp4_gro_receive (tcp_offload.c): each
+    // NAPI instance holds packets per flow-hash bucket and batches GRO_NORMAL ones.
+    static constexpr std::size_t kGroHashBuckets = 8; // GRO_HASH_BUCKETS
+    static constexpr std::size_t kMaxGroSkbs = 8;     // MAX_GRO_SKBS per bucket
+    struct GroHeld {
+        Skb skb;                    // the first segment, grown by every merge
+        std::vector<PacketId> ids;  // the segments it holds, the first one included
+        std::uint32_t hash = 0;     // skb_get_hash_raw
+        std::uint16_t count = 1;    // NAPI_GRO_CB(p)->count
+        std::uint32_t payload = 0;  // skb_gro_len(p): TCP payload bytes held
+        std::int64_t age = 0;       // NAPI_GRO_CB(p)->age, jiffies
+        bool fixedId = false;       // NAPI_GRO_CB(p)->ip_fixedid
+        std::uint8_t lastFrags = 0; // nr_frags of NAPI_GRO_CB(p)->last
+    };
+    struct GroNapi {
+        std::array<std::deque<GroHeld>, kGroHashBuckets> hash; // gro_hash lists, youngest first
+        std::vector<Skb> rxList;    // GRO_NORMAL skbs waiting for gro_normal_list
+        std::uint32_t rxCount = 0;  // segments on rxList
+    };
+    const GroNapi* groNapi(int ifindex) const; // nullptr before the device's first poll
+    // The NIC's receive hash (RSS Toeplitz, default key): addresses, and ports for TCP.
+    static std::uint32_t rxHash(const Skb& skb);
+    // napi_complete_done (flushOld false) or a poll that used its whole weight (true):
+    // complete held packets, then pass the GRO_NORMAL batch up.
+    void gro_flush_normal(int ifindex, bool flushOld);
+
+private:
+    void dev_gro_receive(GroNapi& napi, Skb skb);
+    void napi_gro_complete(GroNapi& napi, GroHeld held, std::string_view why, PacketId cause);
+    void napi_gro_flush(GroNapi& napi, bool flushOld);
+    void gro_normal_one(GroNapi& napi, Skb skb, std::uint16_t segs);
+    void gro_normal_list(GroNapi& napi);
+    std::map<int, GroNapi> m_gro; // by ifindex
+
+public:
+    // --- end gro ---
+
     // --- arp.cpp ---
     void arp_rcv(Skb skb);
     void arp_send(std::uint16_t op, int device, wire::Ipv4Address dstIp, wire::Ipv4Address srcIp,
@@ -346,6 +385,48 @@ private:
 
     friend bool icmpGlobalAllow(Host&);
     friend void icmpGlobalConsume(Host&);
+
+    // --- tcp ---
+public:
+    // net/ipv4/tcp_ipv4.c, tcp_input.c, tcp_minisocks.c, tcp_output.c, syncookies.c
+    void tcp_v4_rcv(Skb skb);
+    void tcpTimer(TcpTimerKind kind, std::uint64_t value); // Event::Kind::TcpTimer
+    const TcpTables& tcpTables() const { return m_tcp; }
+
+private:
+    TcpTables m_tcp;
+    void tcpInitSecrets();
+    std::uint32_t tcpHash(std::uint64_t secret, const TcpFlowKey& k) const;
+    void tcpArmTimer(TcpTimerKind kind, std::uint32_t id, Nanos at, std::uint64_t& gen);
+    std::uint32_t tcpClockMs() const { return std::uint32_t(m_now / kMillisecond); }
+    TcpListener& tcpListener(int index);
+    int __inet_lookup_listener(wire::Ipv4Address daddr, std::uint16_t dport, int dif) const;
+    bool tcpTransmit(const TcpFlowKey& key, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                     std::uint16_t window, const wire::TcpOptions& opts, std::uint8_t tos,
+                     bool ctlSock, PacketId cause, std::string why);
+    void tcp_v4_send_reset(const Skb& in, std::string why);
+    void tcp_v4_send_ack(const Skb& in, std::uint32_t seq, std::uint32_t ack, std::uint16_t window,
+                         std::optional<wire::TcpTimestamps> ts, std::uint8_t tos, std::string why);
+    void tcp_v4_do_rcv_listen(int listener, Skb& skb);
+    void tcp_conn_request(int listener, Skb& skb);
+    bool tcp_v4_send_synack(TcpRequestSock& req, bool cookie, PacketId cause);
+    void tcp_check_req(std::uint32_t reqId, Skb& skb);
+    void reqskQueueDrop(std::uint32_t reqId);
+    void reqsk_timer_handler(std::uint32_t reqId);
+    std::optional<std::uint16_t> cookie_v4_check(int listener, const Skb& skb);
+    std::uint32_t cookie_v4_init_sequence(const TcpFlowKey& k, std::uint32_t seq, std::uint16_t& mss);
+    std::uint32_t tcpCreateChild(int listener, const TcpRequestSock& req, const Skb& skb);
+    void tcp_rcv_state_process(std::uint32_t sockId, Skb& skb);
+    void tcp_data_queue(TcpSock& tp, Skb& skb);
+    void tcpSendAck(TcpSock& tp, PacketId cause, std::string why);
+    void tcpAckSndCheck(TcpSock& tp, PacketId cause);
+    void tcp_delack_timer(std::uint32_t sockId);
+    void tcp_done(std::uint32_t sockId);
+    void inet_csk_accept(int listener);
+    void tcp_recvmsg(std::uint32_t sockId);
+    void tcpScheduleAccept(int listener);
+    void tcpScheduleRead(TcpSock& tp);
+    // --- end tcp ---
 };
 
 } // namespace stackscope::stack

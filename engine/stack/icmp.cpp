@@ -242,8 +242,8 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     ip.dontFragment = false; // the ICMP socket uses IP_PMTUDISC_DONT
     ip.payloadLength = std::uint16_t(icmp.bufferLength());
     ip.ident = nextIpId(ip.dst, ip.protocol);
-    ip.emit(std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen, 20));
-    icmp.emit(std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen + 20));
+    ip.writeTo(std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen, 20));
+    icmp.writeTo(std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen + 20));
     out.l3Length = std::uint32_t(ipLen);
     out.transport = std::uint16_t(wire::kEthHeaderLen + 20);
     out.dst = rt.dst;

@@ -26,7 +26,10 @@ void Host::ip_forward(Skb skb) {
         return;
     }
     const std::uint32_t mtu = skb.dst.mtu;
-    if (skb.l3Length > mtu && ip.dontFragment()) {
+    // ip_exceeds_mtu: a GRO packet fits when each of its segments would
+    // (skb_gso_validate_network_len: IP and TCP headers plus gso_size).
+    const bool gsoFits = skb.gsoSegmentsFit(mtu);
+    if (skb.l3Length > mtu && ip.dontFragment() && !gsoFits) {
         m_counters.add(Mib::IpFragFails);
         icmp_send(skb, wire::kIcmpDestUnreach, wire::kIcmpFragNeeded, mtu, Stage::IpForward);
         SS_DROP(skb, Stage::IpForward, DropReason::PKT_TOO_BIG,

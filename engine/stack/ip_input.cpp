@@ -142,12 +142,10 @@ void Host::ip_local_deliver_finish(Skb skb) {
         return;
     }
     if (proto == wire::kIpProtoTcp) {
-        // tcp_v4_rcv is the next piece of work; until then TCP is delivered and dropped here,
-        // counted as Linux counts a delivered segment that found no socket.
+        SS_TRACE(skb, Stage::IpProtocolDeliver, Verdict::Continue,
+                 "inet_protos[6] is tcp_v4_rcv: IpInDelivers +1");
         m_counters.add(Mib::IpInDelivers);
-        m_counters.add(Mib::TcpInSegs);
-        SS_DROP(skb, Stage::TcpRcv, DropReason::NO_SOCKET,
-             "TCP receive is not modelled yet: no socket matched (no RST is generated)");
+        tcp_v4_rcv(std::move(skb));
         return;
     }
     m_counters.add(Mib::IpInUnknownProtos);

@@ -38,7 +38,9 @@ void Host::ip_output(Skb skb) {
 void Host::ip_finish_output(Skb skb) {
     const Device* d = device(skb.device);
     const std::uint32_t mtu = d ? d->config.mtu : 1500;
-    if (skb.l3Length > mtu) {
+    // ip_finish_output_gso: a GRO packet whose segments each fit leaves whole; the device
+    // (or validate_xmit_skb for one without TSO) cuts it into segments.
+    if (skb.l3Length > mtu && !skb.gsoSegmentsFit(mtu)) {
         const auto ip = *wire::Ipv4Packet::view(skb.l3());
         if (ip.dontFragment()) {
             m_counters.add(Mib::IpFragFails);

@@ -28,7 +28,7 @@ void Host::neigh_update(wire::Ipv4Address ip, int device, const MacAddress& mac,
     n.arpQueueBytes = 0;
     for (auto& skb : waiting) {
         wire::EthernetRepr eth{mac, dev(device)->config.mac, wire::kEtherTypeIpv4, std::nullopt};
-        eth.emit(skb.data);
+        eth.writeTo(skb.data);
         SS_TRACE(skb, Stage::Neighbour, Verdict::Continue,
               fmt::format("{} resolved to {}: queued packet released", ip.toString(), mac.toString()),
               DropReason::None, true);
@@ -42,7 +42,7 @@ void Host::neigh_output(Skb skb, wire::Ipv4Address nexthop) {
     skb.data.resize(std::max<std::size_t>(skb.data.size(), wire::kEthHeaderLen));
     auto emit = [&](const MacAddress& to) {
         wire::EthernetRepr eth{to, d->config.mac, wire::kEtherTypeIpv4, std::nullopt};
-        eth.emit(skb.data);
+        eth.writeTo(skb.data);
     };
     if (d->config.kind == LinkKind::Loopback) {
         emit(MacAddress{});

@@ -4,12 +4,16 @@
 // nat dst -100, filter 0, security 50, nat src 100). iptables-nft registers a
 // table's hooks only once the table exists, so a host without rules has
 // empty hooks and packets pass straight through.
-#include "stack/host.h"
-#include "stack/trace_macros.h"
-#include "wire/icmp.h"
 #include "netfilter/nat.h"
 #include "netfilter/trace_format.h"
+#include "stack/host.h"
+#include "stack/trace_macros.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
+#include "wire/ethernet.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
+#include "wire/tcp.h"
 
 #include <fmt/format.h>
 
@@ -27,17 +31,23 @@ struct HookTable {
 std::vector<HookTable> tablesAt(NfHook hook) {
     switch (hook) {
     case NfHook::PreRouting:
-        return {{TableId::Raw, Stage::RawPrerouting}, {TableId::Mangle, Stage::ManglePrerouting},
+        return {{TableId::Raw, Stage::RawPrerouting},
+                {TableId::Mangle, Stage::ManglePrerouting},
                 {TableId::Nat, Stage::NatPrerouting}};
     case NfHook::LocalIn:
-        return {{TableId::Mangle, Stage::MangleInput}, {TableId::Filter, Stage::FilterInput},
-                {TableId::Security, Stage::FilterInput}, {TableId::Nat, Stage::NatInput}};
+        return {{TableId::Mangle, Stage::MangleInput},
+                {TableId::Filter, Stage::FilterInput},
+                {TableId::Security, Stage::FilterInput},
+                {TableId::Nat, Stage::NatInput}};
     case NfHook::Forward:
-        return {{TableId::Mangle, Stage::MangleForward}, {TableId::Filter, Stage::FilterForward},
+        return {{TableId::Mangle, Stage::MangleForward},
+                {TableId::Filter, Stage::FilterForward},
                 {TableId::Security, Stage::FilterForward}};
     case NfHook::LocalOut:
-        return {{TableId::Raw, Stage::RawOutput}, {TableId::Mangle, Stage::MangleOutput},
-                {TableId::Nat, Stage::NatOutput}, {TableId::Filter, Stage::FilterOutput},
+        return {{TableId::Raw, Stage::RawOutput},
+                {TableId::Mangle, Stage::MangleOutput},
+                {TableId::Nat, Stage::NatOutput},
+                {TableId::Filter, Stage::FilterOutput},
                 {TableId::Security, Stage::FilterOutput}};
     case NfHook::PostRouting:
         return {{TableId::Mangle, Stage::ManglePostrouting}, {TableId::Nat, Stage::NatPostrouting}};
@@ -45,7 +55,9 @@ std::vector<HookTable> tablesAt(NfHook hook) {
     return {};
 }
 
-netfilter::Hook toHook(NfHook h) { return netfilter::Hook(std::uint8_t(h)); }
+netfilter::Hook toHook(NfHook h) {
+    return netfilter::Hook(std::uint8_t(h));
+}
 
 // Collects the rules a TRACE-marked packet passes, for xtables-monitor style lines.
 struct TraceCollector final : netfilter::TraceSink {
@@ -57,16 +69,126 @@ struct TraceCollector final : netfilter::TraceSink {
 std::optional<std::uint8_t> rejectCode(netfilter::RejectWith w) {
     using netfilter::RejectWith;
     switch (w) {
-    case RejectWith::NetUnreachable: return 0;
-    case RejectWith::HostUnreachable: return 1;
-    case RejectWith::ProtoUnreachable: return 2;
-    case RejectWith::PortUnreachable: return 3;
-    case RejectWith::NetProhibited: return 9;
-    case RejectWith::HostProhibited: return 10;
-    case RejectWith::AdminProhibited: return 13;
-    case RejectWith::TcpReset: return std::nullopt;
+    case RejectWith::NetUnreachable:
+        return 0;
+    case RejectWith::HostUnreachable:
+        return 1;
+    case RejectWith::ProtoUnreachable:
+        return 2;
+    case RejectWith::PortUnreachable:
+        return 3;
+    case RejectWith::NetProhibited:
+        return 9;
+    case RejectWith::HostProhibited:
+        return 10;
+    case RejectWith::AdminProhibited:
+        return 13;
+    case RejectWith::TcpReset:
+        return std::nullopt;
     }
     return std::nullopt;
+}
+
+// nf_send_reset (net/ipv4/netfilter/nf_reject_ipv4.c): the RST that REJECT --reject-with
+// tcp-reset sends back for the TCP segment in old, before old is dropped. It goes out from
+// the address the segment was sent to, with IP ID 0, DF, TTL from the old route's hop limit
+// (the model has no route metrics, so net.ipv4.ip_default_ttl), rerouted towards the sender
+// (ip_route_me_harder) and sent through ip_local_out, attached to the segment's connection
+// as RELATED in the opposite direction (nf_ct_attach).
+void nf_send_reset(Host& host, const Skb& old, Stage stage) {
+    auto note = [&](const std::string& why) {
+        if (host.tracing())
+            host.trace(old, stage, Verdict::Continue, "tcp-reset: no RST sent: " + why);
+        else
+            host.countTrace();
+    };
+    const auto oip = wire::Ipv4Packet::view(
+        old.l3().first(std::min<std::size_t>(old.l3Length, old.l3().size())));
+    if (!oip) return note("no IPv4 header");
+    // nf_reject_ip_tcphdr_get: not a later fragment, TCP, a whole header, not a RST itself.
+    if (oip->fragmentOffset() != 0) return note("the packet is a non-first fragment");
+    if (oip->protocol() != wire::kTcpProtocol) return note("the packet is not TCP");
+    const auto segment = oip->payload();
+    const auto oth = wire::TcpPacket::view(segment);
+    if (!oth) return note("the TCP header is truncated");
+    if (oth->rst()) return note("no RST for a RST");
+    // nf_ip_checksum: verified unless the checksum is known good (UNNECESSARY) or not yet
+    // filled in (PARTIAL: our own segments, GRO-merged ones).
+    const bool csumKnown = old.locallyGenerated || old.ipSummed == IpSummed::Unnecessary ||
+                           old.ipSummed == IpSummed::Partial;
+    if (!csumKnown && !oth->verifyChecksum(oip->src(), oip->dst()))
+        return note("the TCP checksum is bad");
+    if (old.dst.broadcast || old.dst.type == RtType::Multicast || old.dst.type == RtType::Broadcast)
+        return note("the packet was routed as broadcast or multicast");
+
+    const Host::OutputRoute rt = host.ip_route_output(oip->src(), {});
+    if (rt.error)
+        return note(fmt::format("no route back to {} (errno {})", oip->src().toString(), rt.error));
+    constexpr std::size_t kLen = wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen;
+    if (kLen > rt.dst.mtu) return note("the route's MTU is below 40 bytes");
+
+    Skb out;
+    out.id = host.newPacketId();
+    out.locallyGenerated = true;
+    out.cpu = old.cpu;
+    out.network = wire::kEthHeaderLen;
+    out.transport = std::uint16_t(wire::kEthHeaderLen + wire::kIpv4MinHeaderLen);
+    out.data.assign(wire::kEthHeaderLen + kLen, 0);
+    out.l3Length = std::uint32_t(kLen);
+    out.protocol = 0x0800;
+    out.mark = host.sysctl("net.ipv4.fwmark_reflect") ? old.mark : 0; // IP4_REPLY_MARK
+    out.dst = rt.dst;
+    out.truesize = skbTruesizeForHead(std::uint32_t(kLen) + 128); // LL_MAX_HEADER reserve
+    wire::Ipv4Repr ip;
+    ip.src = oip->dst();
+    ip.dst = oip->src();
+    ip.protocol = wire::kTcpProtocol;
+    ip.ttl = std::uint8_t(host.sysctl("net.ipv4.ip_default_ttl"));
+    ip.ident = 0;
+    ip.dontFragment = true;
+    ip.payloadLength = std::uint16_t(wire::kTcpMinHeaderLen);
+    ip.writeTo(
+        std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen, wire::kIpv4MinHeaderLen));
+    // nf_reject_ip_tcphdr_put: ports swapped; seq = their ACK when they acked, else ACK what
+    // they sent (SYN and FIN count one).
+    std::uint8_t* th = out.data.data() + out.transport;
+    wire::storeBe16(th + wire::kTcpSrcPortOffset, oth->dstPort());
+    wire::storeBe16(th + wire::kTcpDstPortOffset, oth->srcPort());
+    std::uint8_t flags = wire::kTcpRst;
+    if (oth->ack()) {
+        wire::storeBe32(th + wire::kTcpSeqOffset, oth->ackNumber());
+    } else {
+        const std::uint32_t dataLen =
+            std::uint32_t(segment.size()) - std::uint32_t(oth->headerLength());
+        wire::storeBe32(th + wire::kTcpAckOffset,
+                        oth->seqNumber() + (oth->syn() ? 1 : 0) + (oth->fin() ? 1 : 0) + dataLen);
+        flags |= wire::kTcpAck;
+    }
+    th[wire::kTcpDataOffsetOffset] = std::uint8_t((wire::kTcpMinHeaderLen / 4) << 4);
+    th[wire::kTcpFlagsOffset] = flags;
+    const std::uint32_t pseudo = wire::pseudoHeaderSum(ip.src, ip.dst, wire::kTcpProtocol,
+                                                       std::uint16_t(wire::kTcpMinHeaderLen));
+    wire::storeBe16(
+        th + wire::kTcpChecksumOffset,
+        wire::internetChecksum(std::span<const std::uint8_t>(th, wire::kTcpMinHeaderLen), pseudo));
+    if (old.ct) {
+        out.ct = old.ct;
+        out.ctReply = !old.ctReply;
+        out.ctSeen = true;
+        out.ctState = std::uint8_t(netfilter::CtState::Related);
+    }
+    if (host.tracing())
+        host.trace(out, stage, Verdict::Continue,
+                   fmt::format(
+                       "tcp-reset: RST {}:{} -> {}:{} {} (about packet #{})", ip.src.toString(),
+                       oth->dstPort(), ip.dst.toString(), oth->srcPort(),
+                       oth->ack() ? fmt::format("seq {}", oth->ackNumber())
+                                  : fmt::format("ack {}", wire::loadBe32(th + wire::kTcpAckOffset)),
+                       old.id),
+                   DropReason::None, true);
+    else
+        host.countTrace();
+    host.ip_local_out(std::move(out));
 }
 
 } // namespace
@@ -78,8 +200,10 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
 
     const Device* inDevice = device(in);
     const Device* outDevice = device(out);
-    const std::string_view inDev = inDevice ? std::string_view(inDevice->config.name) : std::string_view();
-    const std::string_view outDev = outDevice ? std::string_view(outDevice->config.name) : std::string_view();
+    const std::string_view inDev =
+        inDevice ? std::string_view(inDevice->config.name) : std::string_view();
+    const std::string_view outDev =
+        outDevice ? std::string_view(outDevice->config.name) : std::string_view();
     const netfilter::AddrTypeResolver addrType = [this](wire::Ipv4Address a, std::string_view) {
         using netfilter::AddrType;
         if (a.isMulticast()) return AddrType::Multicast;
@@ -87,13 +211,20 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
         FibResult r = m_fib.lookup(a);
         if (!r.entry) return AddrType::Unreachable;
         switch (r.entry->type) {
-        case RouteType::Local: return AddrType::Local;
-        case RouteType::Broadcast: return AddrType::Broadcast;
-        case RouteType::Blackhole: return AddrType::Blackhole;
-        case RouteType::Unreachable: return AddrType::Unreachable;
-        case RouteType::Prohibit: return AddrType::Prohibit;
-        case RouteType::Throw: return AddrType::Throw;
-        default: return AddrType::Unicast;
+        case RouteType::Local:
+            return AddrType::Local;
+        case RouteType::Broadcast:
+            return AddrType::Broadcast;
+        case RouteType::Blackhole:
+            return AddrType::Blackhole;
+        case RouteType::Unreachable:
+            return AddrType::Unreachable;
+        case RouteType::Prohibit:
+            return AddrType::Prohibit;
+        case RouteType::Throw:
+            return AddrType::Throw;
+        default:
+            return AddrType::Unicast;
         }
     };
     const std::string_view chainName = netfilter::hookChainName(toHook(hook));
@@ -106,16 +237,17 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
         if (notrack) {
             skb.ctState = std::uint8_t(CtState::Untracked);
             SS_TRACE(skb, hook == NfHook::PreRouting ? Stage::ConntrackIn : Stage::ConntrackOut,
-                  Verdict::Continue, "untracked: the raw table said NOTRACK");
+                     Verdict::Continue, "untracked: the raw table said NOTRACK");
             return;
         }
-        const bool verify = hook == NfHook::PreRouting && sysctl("net.netfilter.nf_conntrack_checksum");
+        const bool verify =
+            hook == NfHook::PreRouting && sysctl("net.netfilter.nf_conntrack_checksum");
         netfilter::CtLookup l = m_conntrack.in(skb.l3().first(skb.l3Length), m_now, verify);
         skb.ct = l.id;
         skb.ctReply = l.dir == netfilter::CtDir::Reply;
         skb.ctState = std::uint8_t(l.state);
         SS_TRACE(skb, hook == NfHook::PreRouting ? Stage::ConntrackIn : Stage::ConntrackOut,
-              Verdict::Continue, m_conntrack.describe(l));
+                 Verdict::Continue, m_conntrack.describe(l));
     };
 
     auto natStep = [&](const HookTable& ht, netfilter::PacketInfo& p) -> bool {
@@ -127,17 +259,19 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
                 wire::Ipv4Address masq, redirect;
                 if (r.nat.kind == netfilter::NatKind::Masquerade) {
                     const auto ip = *wire::Ipv4Packet::view(skb.l3());
-                    masq = inet_select_addr(out, skb.dst.gateway.isAny() ? ip.dst() : skb.dst.gateway,
-                                            int(RouteScope::Universe));
+                    masq =
+                        inet_select_addr(out, skb.dst.gateway.isAny() ? ip.dst() : skb.dst.gateway,
+                                         int(RouteScope::Universe));
                 }
                 if (r.nat.kind == netfilter::NatKind::Redirect) {
-                    redirect = hook == NfHook::LocalOut ? wire::Ipv4Address::fromOctets(127, 0, 0, 1)
-                                                        : inet_select_addr(in, {}, int(RouteScope::Universe));
+                    redirect = hook == NfHook::LocalOut
+                                   ? wire::Ipv4Address::fromOctets(127, 0, 0, 1)
+                                   : inet_select_addr(in, {}, int(RouteScope::Universe));
                 }
                 if (!m_conntrack.setupNat(skb.ct, manip, r.nat, masq, redirect)) {
                     SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP,
-                         fmt::format("nat {}: no free tuple for {}", chainName,
-                                     m_rules.ruleText(ht.table, r.chain, r.position)));
+                            fmt::format("nat {}: no free tuple for {}", chainName,
+                                        m_rules.ruleText(ht.table, r.chain, r.position)));
                     return false;
                 }
                 what = fmt::format("nat {}: {} sets the binding", chainName,
@@ -147,16 +281,18 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
                 what = fmt::format("nat {}: no NAT rule matched, null binding", chainName);
             }
         } else if (skb.ct) {
-            what = fmt::format("nat {}: connection already bound, the table is not consulted", chainName);
+            what = fmt::format("nat {}: connection already bound, the table is not consulted",
+                               chainName);
         } else {
             what = fmt::format("nat {}: untracked packet, not translated", chainName);
         }
         if (skb.ct) {
-            auto res = m_conntrack.natPacket(skb.ct, skb.ctReply ? netfilter::CtDir::Reply
-                                                                  : netfilter::CtDir::Original,
-                                             toHook(hook), skb.l3().first(skb.l3Length));
+            auto res = m_conntrack.natPacket(
+                skb.ct, skb.ctReply ? netfilter::CtDir::Reply : netfilter::CtDir::Original,
+                toHook(hook), skb.l3().first(skb.l3Length));
             if (res.drop) {
-                SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP, what + "; the packet cannot be translated");
+                SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP,
+                        what + "; the packet cannot be translated");
                 return false;
             }
             if (res.changed) what += "; addresses rewritten";
@@ -202,7 +338,8 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
             // The lines `xtables-monitor --trace` prints for this table, trace id = packet id.
             const auto id = std::uint32_t(skb.id);
             std::string lines = netfilter::xtablesMonitorPacket(p, id);
-            for (const auto& e : collector.entries) lines += " | " + netfilter::xtablesMonitorTrace(m_rules, e, id);
+            for (const auto& e : collector.entries)
+                lines += " | " + netfilter::xtablesMonitorTrace(m_rules, e, id);
             SS_TRACE(skb, ht.stage, Verdict::Continue, "TRACE: " + lines);
         }
         skb.mark = p.mark;
@@ -210,51 +347,59 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
         if (r.notrack) notrack = true;
         // The narration is built only when someone traces (the macros skip these calls).
         auto who = [&] {
-            return r.position > 0 ? m_rules.ruleText(ht.table, r.chain, r.position)
-                                  : fmt::format("policy {}", r.verdict == netfilter::Verdict::Accept
-                                                                 ? "ACCEPT" : "DROP");
+            return r.position > 0
+                       ? m_rules.ruleText(ht.table, r.chain, r.position)
+                       : fmt::format("policy {}",
+                                     r.verdict == netfilter::Verdict::Accept ? "ACCEPT" : "DROP");
         };
-        auto logs = [&](bool reset) {
+        auto logs = [&] {
             std::string out;
-            for (const auto& l : r.logs) out += fmt::format("; LOG: {}", l.text);
-            if (reset) out += "; tcp-reset: the RST is not modelled yet";
+            for (const auto& l : r.logs)
+                out += fmt::format("; LOG: {}", l.text);
             return out;
         };
         if (r.newTtl) wire::setTtl(skb.l3(), *r.newTtl);
         const std::string_view tableName = netfilter::tableName(ht.table);
         if (r.verdict == netfilter::Verdict::Drop) {
-            bool reset = false;
             if (r.reject) {
-                if (auto code = rejectCode(*r.reject)) icmp_send(skb, wire::kIcmpDestUnreach, *code, 0, ht.stage);
-                else reset = true;
+                if (auto code = rejectCode(*r.reject))
+                    icmp_send(skb, wire::kIcmpDestUnreach, *code, 0, ht.stage);
+                else
+                    nf_send_reset(*this, skb, ht.stage);
             }
             SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP,
-                 fmt::format("{} {}: {}{}{}", tableName, chainName, who(),
-                             r.reject ? fmt::format(" (REJECT {})", netfilter::rejectWithName(*r.reject))
-                                      : std::string(),
-                             logs(reset)));
+                    fmt::format(
+                        "{} {}: {}{}{}", tableName, chainName, who(),
+                        r.reject ? fmt::format(" (REJECT {})", netfilter::rejectWithName(*r.reject))
+                                 : std::string(),
+                        logs()));
             return false;
         }
-        SS_TRACE(skb, ht.stage, Verdict::Continue,
-              fmt::format("{} {}: {}{}{}", tableName, chainName,
-                          r.position > 0 ? who() : std::string("no rule decided, ") + who(),
-                          r.markChanged ? fmt::format(", mark now 0x{:x}", skb.mark) : std::string(), logs(false)),
-              DropReason::None, r.newTtl.has_value());
+        SS_TRACE(
+            skb, ht.stage, Verdict::Continue,
+            fmt::format("{} {}: {}{}{}", tableName, chainName,
+                        r.position > 0 ? who() : std::string("no rule decided, ") + who(),
+                        r.markChanged ? fmt::format(", mark now 0x{:x}", skb.mark) : std::string(),
+                        logs()),
+            DropReason::None, r.newTtl.has_value());
     }
     if ((hook == NfHook::PreRouting || hook == NfHook::LocalOut)) conntrackIn();
     // __nf_conntrack_confirm runs last at LOCAL_IN and POST_ROUTING.
-    if ((hook == NfHook::LocalIn || hook == NfHook::PostRouting) && skb.ct &&
+    // Only the original direction confirms (a RST a REJECT sends is RELATED in reply direction).
+    if ((hook == NfHook::LocalIn || hook == NfHook::PostRouting) && skb.ct && !skb.ctReply &&
         !m_conntrack.isConfirmed(skb.ct)) {
         if (!m_conntrack.confirm(skb.ct, m_now)) {
             const std::uint64_t id = skb.ct;
             skb.ct = 0;
-            SS_DROP(skb, hook == NfHook::LocalIn ? Stage::ConntrackConfirm : Stage::ConntrackConfirmOut,
-                 DropReason::NETFILTER_DROP,
-                 fmt::format("conntrack confirm: connection {} clashes with an existing one", id));
+            SS_DROP(
+                skb, hook == NfHook::LocalIn ? Stage::ConntrackConfirm : Stage::ConntrackConfirmOut,
+                DropReason::NETFILTER_DROP,
+                fmt::format("conntrack confirm: connection {} clashes with an existing one", id));
             return false;
         }
-        SS_TRACE(skb, hook == NfHook::LocalIn ? Stage::ConntrackConfirm : Stage::ConntrackConfirmOut,
-              Verdict::Continue, "conntrack confirmed: the connection enters the table");
+        SS_TRACE(skb,
+                 hook == NfHook::LocalIn ? Stage::ConntrackConfirm : Stage::ConntrackConfirmOut,
+                 Verdict::Continue, "conntrack confirmed: the connection enters the table");
     }
     return true;
 }

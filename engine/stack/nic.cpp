@@ -161,10 +161,19 @@ int Host::napi_poll(int ifindex, int budget) {
               fmt::format("driver poll ({} of weight {}): skb built, eth_type_trans says {}, "
                           "protocol 0x{:04x}",
                           work, budget, pktTypeName(skb.pktType), skb.protocol));
-        if (d->config.gro) napi_gro_receive(std::move(skb));
-        else netif_receive_skb(std::move(skb));
+        // The driver always calls napi_gro_receive; with GRO off it only batches (gro.cpp).
+        napi_gro_receive(std::move(skb));
     }
-    if (d->rxRing.empty()) d->napiScheduled = false; // napi_complete_done re-enables the IRQ
+    if (work < budget) {
+        // napi_complete_done: gro_flush_timeout is 0, so every held packet is completed and
+        // the GRO_NORMAL batch goes up before the IRQ is re-enabled.
+        gro_flush_normal(ifindex, false);
+        if (Device* again = dev(ifindex)) again->napiScheduled = false;
+    } else {
+        // __napi_poll with the weight used up: the instance stays on the poll list and only
+        // packets held since an earlier jiffy are completed (HZ >= 1000).
+        gro_flush_normal(ifindex, kHz >= 1000);
+    }
     return work;
 }
 

@@ -22,6 +22,11 @@ std::string_view pktTypeName(PktType t);
 // rtable->rt_type for the route attached to the skb (include/uapi/linux/rtnetlink.h RTN_*).
 enum class RtType : std::uint8_t { None, Unicast, Local, Broadcast, Multicast, Blackhole, Unreachable, Prohibit };
 
+// skb->ip_summed (include/linux/skbuff.h). GRO leaves UNNECESSARY on a segment whose TCP
+// checksum it verified and PARTIAL on a merged packet, whose TCP checksum field then holds
+// only the pseudo-header sum: receivers must not verify it again.
+enum class IpSummed : std::uint8_t { None, Unnecessary, Complete, Partial };
+
 struct Dst {
     RtType type = RtType::None;
     int device = 0;                   // output device (forward, output) or the input device (local)
@@ -46,7 +51,12 @@ struct Skb {
     std::uint16_t protocol = 0;     // skb->protocol, host order
     std::uint32_t mark = 0;
     std::uint32_t truesize = 0;
+    // skb_shinfo(skb)->gso_segs / gso_size: a GRO super-packet carries the segments it merged
+    // (gso_segs, 1 for a plain packet here where the kernel keeps 0) and their MSS (gso_size,
+    // 0 = not GSO).
     std::uint16_t gsoSegs = 1;
+    std::uint16_t gsoSize = 0;
+    IpSummed ipSummed = IpSummed::None;
     std::uint32_t priority = 0;
     Nanos tstamp = 0;
     int cpu = 0;
@@ -60,6 +70,13 @@ struct Skb {
     std::uint8_t ctState = 0;       // netfilter::CtState
     bool nftrace = false;           // skb->nf_trace, set by the TRACE target
     DropReason reason = DropReason::None;
+
+    bool isGso() const { return gsoSize != 0; } // skb_is_gso
+    // skb_gso_validate_network_len: every segment (IP and TCP headers plus gso_size) fits `mtu`.
+    bool gsoSegmentsFit(std::uint32_t mtu) const {
+        if (!isGso() || transport <= network || l4().size() <= 12) return false;
+        return std::uint32_t(transport - network) + (l4()[12] >> 4) * 4u + gsoSize <= mtu;
+    }
 
     std::span<std::uint8_t> l3() { return {data.data() + network, data.size() - network}; }
     std::span<const std::uint8_t> l3() const { return {data.data() + network, data.size() - network}; }

@@ -210,8 +210,8 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     // of unconnected DF datagrams from the hashed generator too (seen on the conformance kernel).
     ip.dontFragment = cfg.dontFragment && ipLen <= rt.dst.mtu && !sysctl("net.ipv4.ip_no_pmtu_disc");
     ip.ident = nextIpId(ip.dst, ip.protocol);
-    ip.emit(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen, 20));
-    udp.emit(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen + 20), ip.src, ip.dst);
+    ip.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen, 20));
+    udp.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen + 20), ip.src, ip.dst);
     skb.l3Length = std::uint32_t(ipLen);
     skb.transport = std::uint16_t(wire::kEthHeaderLen + 20);
     skb.dst = rt.dst;

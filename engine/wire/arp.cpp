@@ -11,7 +11,7 @@ Result<ArpRepr> ArpRepr::parse(std::span<const std::uint8_t> bytes) {
                    packet->targetMac(), packet->targetIp()};
 }
 
-void ArpRepr::emit(std::span<std::uint8_t> out) const {
+void ArpRepr::writeTo(std::span<std::uint8_t> out) const {
     assert(out.size() >= kLength);
     std::uint8_t* p = out.data();
     storeBe16(p + kArpHtypeOffset, kArpHrdEther);

@@ -100,7 +100,7 @@ struct ArpRepr {
 
     static Result<ArpRepr> parse(std::span<const std::uint8_t> bytes);
     // Writes kLength bytes into out (which must be that long).
-    void emit(std::span<std::uint8_t> out) const;
+    void writeTo(std::span<std::uint8_t> out) const;
 
     bool operator==(const ArpRepr&) const = default;
 };

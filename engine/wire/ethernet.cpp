@@ -11,7 +11,7 @@ std::optional<EthernetRepr> EthernetRepr::parse(std::span<const std::uint8_t> by
     return EthernetRepr{frame->dst(), frame->src(), frame->etherType(), frame->vlanTci()};
 }
 
-void EthernetRepr::emit(std::span<std::uint8_t> out) const {
+void EthernetRepr::writeTo(std::span<std::uint8_t> out) const {
     assert(out.size() >= headerLength());
     std::uint8_t* p = out.data();
     storeMac(p + kEthDstOffset, dst);

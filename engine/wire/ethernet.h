@@ -100,7 +100,7 @@ struct EthernetRepr {
     static std::optional<EthernetRepr> parse(std::span<const std::uint8_t> bytes);
     std::size_t headerLength() const { return vlanTci ? kEthVlanHeaderLen : kEthHeaderLen; }
     // Writes the header into the first headerLength() bytes of out (which must be that long).
-    void emit(std::span<std::uint8_t> out) const;
+    void writeTo(std::span<std::uint8_t> out) const;
 
     bool operator==(const EthernetRepr&) const = default;
 };

@@ -13,7 +13,7 @@ Result<IcmpRepr> IcmpRepr::parse(std::span<const std::uint8_t> bytes) {
     return IcmpRepr{packet->type(), packet->code(), packet->restOfHeader(), packet->payload()};
 }
 
-void IcmpRepr::emit(std::span<std::uint8_t> out) const {
+void IcmpRepr::writeTo(std::span<std::uint8_t> out) const {
     const std::size_t len = bufferLength();
     assert(out.size() >= len);
     std::uint8_t* p = out.data();

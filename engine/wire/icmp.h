@@ -137,7 +137,7 @@ struct IcmpRepr {
     std::uint16_t echoSeq() const { return std::uint16_t(restOfHeader); }
     std::size_t bufferLength() const { return kIcmpHeaderLen + payload.size(); }
     // Writes bufferLength() bytes (header, payload, checksum) into out, which must be that long.
-    void emit(std::span<std::uint8_t> out) const;
+    void writeTo(std::span<std::uint8_t> out) const;
 };
 
 } // namespace stackscope::wire

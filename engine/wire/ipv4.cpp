@@ -203,7 +203,7 @@ Result<Ipv4Repr> Ipv4Repr::parse(std::span<const std::uint8_t> bytes) {
     return repr;
 }
 
-void Ipv4Repr::emit(std::span<std::uint8_t> out) const {
+void Ipv4Repr::writeTo(std::span<std::uint8_t> out) const {
     const std::size_t headerLen = headerLength();
     assert(out.size() >= headerLen);
     assert(options.size() <= kIpv4MaxOptionsLen);

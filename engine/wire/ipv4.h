@@ -243,7 +243,7 @@ struct Ipv4Repr {
     }
     std::size_t totalLength() const { return headerLength() + payloadLength; }
     // Writes headerLength() bytes into out (which must be that long) with a correct checksum.
-    void emit(std::span<std::uint8_t> out) const;
+    void writeTo(std::span<std::uint8_t> out) const;
 
     bool operator==(const Ipv4Repr&) const = default;
 };

@@ -128,7 +128,7 @@ std::size_t TcpRepr::optionsLength() const {
     return len;
 }
 
-void TcpRepr::emit(std::span<std::uint8_t> out, Ipv4Address src, Ipv4Address dst) const {
+void TcpRepr::writeTo(std::span<std::uint8_t> out, Ipv4Address src, Ipv4Address dst) const {
     const std::size_t headerLen = headerLength();
     const std::size_t len = headerLen + payload.size();
     assert(headerLen <= kTcpMaxHeaderLen && options.sackBlockCount <= kTcpMaxSackBlocks);

@@ -218,7 +218,7 @@ struct TcpRepr {
     std::size_t headerLength() const { return kTcpMinHeaderLen + optionsLength(); }
     std::size_t bufferLength() const { return headerLength() + payload.size(); }
     // Writes bufferLength() bytes (header, options, payload, checksum) into out.
-    void emit(std::span<std::uint8_t> out, Ipv4Address src, Ipv4Address dst) const;
+    void writeTo(std::span<std::uint8_t> out, Ipv4Address src, Ipv4Address dst) const;
 };
 
 } // namespace stackscope::wire

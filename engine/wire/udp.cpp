@@ -20,7 +20,7 @@ Result<UdpRepr> UdpRepr::parse(std::span<const std::uint8_t> bytes, Ipv4Address 
     return repr;
 }
 
-void UdpRepr::emit(std::span<std::uint8_t> out, Ipv4Address src, Ipv4Address dst) const {
+void UdpRepr::writeTo(std::span<std::uint8_t> out, Ipv4Address src, Ipv4Address dst) const {
     const std::size_t len = bufferLength();
     assert(out.size() >= len && len <= 0xffff);
     std::uint8_t* p = out.data();

@@ -90,7 +90,7 @@ struct UdpRepr {
 
     std::size_t bufferLength() const { return kUdpHeaderLen + payload.size(); }
     // Writes bufferLength() bytes (header, payload, checksum) into out, which must be that long.
-    void emit(std::span<std::uint8_t> out, Ipv4Address src, Ipv4Address dst) const;
+    void writeTo(std::span<std::uint8_t> out, Ipv4Address src, Ipv4Address dst) const;
 };
 
 } // namespace stackscope::wire

@@ -30,6 +30,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 import packets  # noqa: E402
 import cases as case_catalog  # noqa: E402
 import random_cases  # noqa: E402
+import tcp_cases  # noqa: E402
 
 SKIP = 77
 PREFIX = f"ssc-{os.getpid()}"
@@ -132,8 +133,10 @@ def parse_addr_port(text):
 
 
 def parse_socket(argv):
+    if argv[1] == "tcp":
+        return parse_tcp_socket(argv)
     if argv[1] != "udp":
-        raise NotImplementedError(f"socket {argv[1]} is not emulated by the harness (udp only)")
+        raise NotImplementedError(f"socket {argv[1]} is not emulated by the harness (udp, tcp)")
     spec = {"read": "all"}
     words = argv[2:]
     for k in range(0, len(words) - 1, 2):
@@ -154,6 +157,24 @@ def parse_socket(argv):
             spec["connect"] = [a, p]
         else:
             raise NotImplementedError(f"socket udp option {w} is not emulated by the harness")
+    return spec
+
+
+def parse_tcp_socket(argv):
+    spec = {"proto": "tcp", "read": "all", "backlog": 128}
+    words = argv[2:]
+    for k in range(0, len(words) - 1, 2):
+        w, v = words[k], words[k + 1]
+        if w == "listen":
+            spec["addr"], spec["port"] = parse_addr_port(v)
+        elif w == "backlog":
+            spec["backlog"] = int(v)
+        elif w == "rcvbuf":
+            spec["rcvbuf"] = int(v)
+        elif w == "dev":
+            spec["dev"] = v
+        else:
+            raise NotImplementedError(f"socket tcp option {w} is not emulated by the harness")
     return spec
 
 
@@ -633,7 +654,7 @@ def main():
     ap.add_argument("--write-cases", help="write every hand-written case as a folder here and exit")
     args = ap.parse_args()
 
-    catalog = case_catalog.all_cases()
+    catalog = case_catalog.all_cases() + tcp_cases.all_cases()
     if args.list:
         for c in catalog:
             log(f"{c['name']:32} {c.get('doc', '')}")

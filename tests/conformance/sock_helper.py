@@ -37,6 +37,19 @@ def reader(sock, mode, rate, stop):
         next_read = time.monotonic() + interval
 
 
+def acceptor(sock, mode, rate, stop):
+    """A TCP listener's application: accepts connections and reads each until EOF."""
+    sock.settimeout(0.05)
+    while not stop.is_set():
+        try:
+            conn, _ = sock.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        threading.Thread(target=reader, args=(conn, mode, rate, stop), daemon=True).start()
+
+
 def sender(spec, t0, results):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if not spec.get("df", True):
@@ -63,7 +76,8 @@ def main():
     stop = threading.Event()
     socks = []
     for spec in cfg.get("sockets", []):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tcp = spec.get("proto") == "tcp"
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
         if spec.get("rcvbuf"):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, spec["rcvbuf"])
         if spec.get("dev"):
@@ -71,6 +85,8 @@ def main():
         s.bind((spec["addr"], spec["port"]))
         if spec.get("connect"):
             s.connect(tuple(spec["connect"]))
+        if tcp:
+            s.listen(spec.get("backlog", 128))
         socks.append((s, spec))
     print("ready", flush=True)
     line = sys.stdin.readline().strip()
@@ -80,7 +96,8 @@ def main():
     threads = []
     for s, spec in socks:
         if spec.get("read", "all") != "none":
-            t = threading.Thread(target=reader, args=(s, spec.get("read", "all"), spec.get("rate", 0), stop),
+            target = acceptor if spec.get("proto") == "tcp" else reader
+            t = threading.Thread(target=target, args=(s, spec.get("read", "all"), spec.get("rate", 0), stop),
                                  daemon=True)
             t.start()
             threads.append(t)

@@ -25,7 +25,7 @@ std::vector<std::uint8_t> udpDatagram(std::size_t payload, const char* src = "10
     for (std::size_t i = 0; i < payload; ++i) data[i] = std::uint8_t(i * 7 + 3);
     wire::UdpRepr udp{40000, 53, data};
     std::vector<std::uint8_t> out(udp.bufferLength());
-    udp.emit(out, *Ipv4Address::parse(src), *Ipv4Address::parse(dst));
+    udp.writeTo(out, *Ipv4Address::parse(src), *Ipv4Address::parse(dst));
     return out;
 }
 
@@ -49,8 +49,8 @@ std::vector<std::uint8_t> fragmentFrame(const std::vector<std::uint8_t>& ipPaylo
     ip.fragmentOffset = std::uint16_t(f.offset);
     ip.payloadLength = std::uint16_t(f.length);
     std::vector<std::uint8_t> frame(14 + 20 + f.length);
-    wire::EthernetRepr{kHostMac, kPeerMac, wire::kEtherTypeIpv4, std::nullopt}.emit(frame);
-    ip.emit(std::span<std::uint8_t>(frame).subspan(14, 20));
+    wire::EthernetRepr{kHostMac, kPeerMac, wire::kEtherTypeIpv4, std::nullopt}.writeTo(frame);
+    ip.writeTo(std::span<std::uint8_t>(frame).subspan(14, 20));
     std::copy_n(ipPayload.begin() + std::ptrdiff_t(f.offset), f.length, frame.begin() + 34);
     return frame;
 }

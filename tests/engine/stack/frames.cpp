@@ -14,7 +14,7 @@ std::vector<std::uint8_t> udpFrame(const UdpSpec& s) {
     const auto src = *Ipv4Address::parse(s.src), dst = *Ipv4Address::parse(s.dst);
     wire::UdpRepr udp{s.sport, s.dport, payload};
     std::vector<std::uint8_t> f(14 + 20 + udp.bufferLength());
-    wire::EthernetRepr{s.dstMac, kPeerMac, wire::kEtherTypeIpv4, std::nullopt}.emit(f);
+    wire::EthernetRepr{s.dstMac, kPeerMac, wire::kEtherTypeIpv4, std::nullopt}.writeTo(f);
     wire::Ipv4Repr ip;
     ip.src = src;
     ip.dst = dst;
@@ -22,8 +22,8 @@ std::vector<std::uint8_t> udpFrame(const UdpSpec& s) {
     ip.ttl = s.ttl;
     ip.dontFragment = true;
     ip.payloadLength = std::uint16_t(udp.bufferLength());
-    ip.emit(std::span<std::uint8_t>(f).subspan(14, 20));
-    udp.emit(std::span<std::uint8_t>(f).subspan(34), src, dst);
+    ip.writeTo(std::span<std::uint8_t>(f).subspan(14, 20));
+    udp.writeTo(std::span<std::uint8_t>(f).subspan(34), src, dst);
     if (s.badUdpChecksum) f[34 + 6] ^= 0x55;
     f[14] = std::uint8_t((s.version << 4) | s.ihl);
     if (s.totalLengthDelta) wire::storeBe16(&f[16], std::uint16_t(wire::loadBe16(&f[16]) + s.totalLengthDelta));
@@ -36,23 +36,23 @@ std::vector<std::uint8_t> icmpEchoFrame(const std::string& s, const std::string&
     std::vector<std::uint8_t> data(32, 'e');
     wire::IcmpRepr icmp{wire::kIcmpEcho, 0, wire::IcmpRepr::echoRest(7, 1), data};
     std::vector<std::uint8_t> f(14 + 20 + icmp.bufferLength());
-    wire::EthernetRepr{dstMac, kPeerMac, wire::kEtherTypeIpv4, std::nullopt}.emit(f);
+    wire::EthernetRepr{dstMac, kPeerMac, wire::kEtherTypeIpv4, std::nullopt}.writeTo(f);
     wire::Ipv4Repr ip;
     ip.src = *Ipv4Address::parse(s);
     ip.dst = *Ipv4Address::parse(d);
     ip.protocol = wire::kIpProtoIcmp;
     ip.payloadLength = std::uint16_t(icmp.bufferLength());
-    ip.emit(std::span<std::uint8_t>(f).subspan(14, 20));
-    icmp.emit(std::span<std::uint8_t>(f).subspan(34));
+    ip.writeTo(std::span<std::uint8_t>(f).subspan(14, 20));
+    icmp.writeTo(std::span<std::uint8_t>(f).subspan(34));
     return f;
 }
 
 std::vector<std::uint8_t> arpRequestFrame(const std::string& sender, const std::string& target) {
     std::vector<std::uint8_t> f(14 + 28);
-    wire::EthernetRepr{MacAddress::broadcast(), kPeerMac, wire::kEtherTypeArp, std::nullopt}.emit(f);
+    wire::EthernetRepr{MacAddress::broadcast(), kPeerMac, wire::kEtherTypeArp, std::nullopt}.writeTo(f);
     wire::ArpRepr{wire::kArpRequest, kPeerMac, *Ipv4Address::parse(sender), MacAddress{},
                   *Ipv4Address::parse(target)}
-        .emit(std::span<std::uint8_t>(f).subspan(14));
+        .writeTo(std::span<std::uint8_t>(f).subspan(14));
     return f;
 }
 

@@ -41,13 +41,13 @@ TEST_CASE("ARP parse and construct", "[wire][arp]") {
     CHECK(repr->targetIp == Ipv4Address::fromOctets(10, 0, 0, 2));
 
     std::vector<std::uint8_t> out(ArpRepr::kLength);
-    repr->emit(out);
+    repr->writeTo(out);
     auto golden = arpBytes();
     CHECK(std::equal(out.begin(), out.end(), golden.begin(), golden.end()));
 
     ArpRepr reply{kArpReply, MacAddress{{2, 0, 0, 0, 0, 2}}, Ipv4Address::fromOctets(10, 0, 0, 2),
                   kA, Ipv4Address::fromOctets(10, 0, 0, 1)};
-    reply.emit(out);
+    reply.writeTo(out);
     auto back = ArpRepr::parse(out);
     REQUIRE(back.ok());
     CHECK(*back == reply);

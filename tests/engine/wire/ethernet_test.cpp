@@ -36,7 +36,7 @@ TEST_CASE("Ethernet parse and construct round trip", "[wire][ethernet]") {
     REQUIRE(repr);
     CHECK(*repr == EthernetRepr{kB, kA, kEtherTypeIpv4, std::nullopt});
     std::vector<std::uint8_t> out(repr->headerLength());
-    repr->emit(out);
+    repr->writeTo(out);
     CHECK(std::equal(out.begin(), out.end(), std::begin(golden::kDnsQueryFrame)));
 }
 
@@ -44,7 +44,7 @@ TEST_CASE("Ethernet with one 802.1Q tag", "[wire][ethernet]") {
     EthernetRepr repr{kB, kA, kEtherTypeIpv4, std::uint16_t(0x6064)}; // PCP 3, VID 100
     REQUIRE(repr.headerLength() == 18);
     std::vector<std::uint8_t> out(18 + 4, 0xee);
-    repr.emit(out);
+    repr.writeTo(out);
     const std::vector<std::uint8_t> expected{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef, 0x52, 0x54,
                                              0x00, 0x12, 0x34, 0x56, 0x81, 0x00, 0x60, 0x64,
                                              0x08, 0x00, 0xee, 0xee, 0xee, 0xee};

@@ -52,13 +52,13 @@ TEST_CASE("ICMP parse and construct", "[wire][icmp]") {
 
     IcmpRepr built{kIcmpEcho, 0, IcmpRepr::echoRest(0x1234, 1), pingData()};
     std::vector<std::uint8_t> out(built.bufferLength());
-    built.emit(out);
+    built.writeTo(out);
     CHECK(out == bytes);
 
     // The echo reply the kernel's icmp_echo would build: same id, seq and data.
     IcmpRepr reply{kIcmpEchoReply, 0, repr->restOfHeader, repr->payload};
     std::vector<std::uint8_t> replyBytes(reply.bufferLength());
-    reply.emit(replyBytes);
+    reply.writeTo(replyBytes);
     auto back = IcmpRepr::parse(replyBytes);
     REQUIRE(back.ok());
     CHECK(back->type == kIcmpEchoReply);
@@ -72,7 +72,7 @@ TEST_CASE("ICMP emit with the payload already in place", "[wire][icmp]") {
     std::span<std::uint8_t> buffer(bytes);
     IcmpRepr r{kIcmpEcho, 0, IcmpRepr::echoRest(0x1234, 1), buffer.subspan(8)};
     std::fill(bytes.begin(), bytes.begin() + 8, 0);
-    r.emit(buffer);
+    r.writeTo(buffer);
     CHECK(bytes == pingIcmp());
 }
 
@@ -81,7 +81,7 @@ TEST_CASE("ICMP errors: destination unreachable with next-hop MTU", "[wire][icmp
     auto quoted = golden::ipOf(golden::kDnsQueryFrame).first(28);
     IcmpRepr r{kIcmpDestUnreach, kIcmpFragNeeded, IcmpRepr::mtuRest(1400), quoted};
     std::vector<std::uint8_t> out(r.bufferLength());
-    r.emit(out);
+    r.writeTo(out);
     const std::vector<std::uint8_t> header{0x03, 0x04, 0, 0, 0x00, 0x00, 0x05, 0x78};
     CHECK(out[0] == 3);
     CHECK(out[1] == 4);
@@ -95,11 +95,11 @@ TEST_CASE("ICMP errors: destination unreachable with next-hop MTU", "[wire][icmp
 
     IcmpRepr redirect{kIcmpRedirect, kIcmpRedirHost, Ipv4Address::fromOctets(10, 0, 0, 254).value,
                       quoted};
-    redirect.emit(out);
+    redirect.writeTo(out);
     CHECK(IcmpPacket::view(out)->gateway() == Ipv4Address::fromOctets(10, 0, 0, 254));
 
     IcmpRepr param{kIcmpParameterProblem, 0, IcmpRepr::pointerRest(22), quoted};
-    param.emit(out);
+    param.writeTo(out);
     CHECK(IcmpPacket::view(out)->pointer() == 22);
     CHECK(out[4] == 22);
 }

@@ -35,7 +35,7 @@ std::vector<std::uint8_t> withOptions(std::vector<std::uint8_t> options) {
     r.options = std::move(options);
     r.payloadLength = 0;
     std::vector<std::uint8_t> out(r.headerLength());
-    r.emit(out);
+    r.writeTo(out);
     return out;
 }
 
@@ -90,7 +90,7 @@ TEST_CASE("IPv4 TOS fields and fragments", "[wire][ipv4]") {
     r.moreFragments = true;
     r.fragmentOffset = 1480;
     std::vector<std::uint8_t> out(20 + 37);
-    r.emit(out);
+    r.writeTo(out);
     auto p = Ipv4Packet::view(out);
     REQUIRE(p);
     CHECK_FALSE(p->check());
@@ -116,7 +116,7 @@ TEST_CASE("IPv4 construct equals golden", "[wire][ipv4]") {
     auto r = dnsRepr();
     REQUIRE(r.headerLength() == 20);
     std::vector<std::uint8_t> out(20, 0xa5);
-    r.emit(out);
+    r.writeTo(out);
     auto golden = dnsIp();
     CHECK(std::equal(out.begin(), out.end(), golden.begin()));
 }
@@ -271,7 +271,7 @@ TEST_CASE("IPv4 options golden record route", "[wire][ipv4]") {
     CHECK(repr->options.size() == 16);
     CHECK(repr->payloadLength == 8);
     std::vector<std::uint8_t> out(repr->headerLength());
-    repr->emit(out);
+    repr->writeTo(out);
     CHECK(std::equal(out.begin(), out.end(), bytes.begin()));
 }
 

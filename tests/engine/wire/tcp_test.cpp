@@ -88,7 +88,7 @@ TEST_CASE("TCP parse and construct SYN", "[wire][tcp]") {
 
     REQUIRE(expected.headerLength() == 40);
     std::vector<std::uint8_t> out(expected.bufferLength());
-    expected.emit(out, kSrc, kDst);
+    expected.writeTo(out, kSrc, kDst);
     CHECK(out == bytes);
 }
 
@@ -109,7 +109,7 @@ TEST_CASE("TCP construct with payload and SACK blocks round trips", "[wire][tcp]
     REQUIRE(r.optionsLength() == 12 + 4 + 16);
 
     std::vector<std::uint8_t> out(r.bufferLength());
-    r.emit(out, kDst, kSrc);
+    r.writeTo(out, kDst, kSrc);
     CHECK(out[20] == kTcpOptNop); // NOP NOP TS when SACK is not permitted
     CHECK(out[22] == kTcpOptTimestamp);
     CHECK(out[32] == kTcpOptNop);

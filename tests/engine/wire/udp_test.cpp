@@ -50,7 +50,7 @@ TEST_CASE("UDP parse and construct", "[wire][udp]") {
     std::vector<std::uint8_t> payload(repr->payload.begin(), repr->payload.end());
     UdpRepr built{54321, 53, payload};
     std::vector<std::uint8_t> out(built.bufferLength());
-    built.emit(out, kSrc, kDst);
+    built.writeTo(out, kSrc, kDst);
     CHECK(out == bytes);
 }
 
@@ -64,14 +64,14 @@ TEST_CASE("UDP checksum zero means none, computed zero is sent as all ones", "[w
     std::vector<std::uint8_t> payload{0, 0};
     UdpRepr r{1000, 2000, payload};
     std::vector<std::uint8_t> out(r.bufferLength());
-    r.emit(out, kSrc, kDst);
+    r.writeTo(out, kSrc, kDst);
     std::uint16_t c = loadBe16(out.data() + 6);
     // Adding ~c to the data turns the sum into 0xffff, i.e. a checksum of zero.
     std::uint16_t fix = std::uint16_t(c);
     payload[0] = std::uint8_t(fix >> 8);
     payload[1] = std::uint8_t(fix);
     r.payload = payload;
-    r.emit(out, kSrc, kDst);
+    r.writeTo(out, kSrc, kDst);
     CHECK(loadBe16(out.data() + 6) == 0xffff);
     CHECK(UdpPacket::view(out)->verifyChecksum(kSrc, kDst));
 }
@@ -122,9 +122,9 @@ TEST_CASE("UDP in a whole frame: Ethernet, IPv4, UDP layered parse", "[wire][udp
     // Rebuild the frame from the three values.
     std::vector<std::uint8_t> out(kEthHeaderLen + ip->totalLength());
     std::span<std::uint8_t> buffer(out);
-    EthernetRepr::parse(golden::kDnsQueryFrame)->emit(buffer);
-    ip->emit(buffer.subspan(kEthHeaderLen));
-    udp->emit(buffer.subspan(kEthHeaderLen + ip->headerLength()), ip->src, ip->dst);
+    EthernetRepr::parse(golden::kDnsQueryFrame)->writeTo(buffer);
+    ip->writeTo(buffer.subspan(kEthHeaderLen));
+    udp->writeTo(buffer.subspan(kEthHeaderLen + ip->headerLength()), ip->src, ip->dst);
     CHECK(std::equal(out.begin(), out.end(), std::begin(golden::kDnsQueryFrame),
                      std::end(golden::kDnsQueryFrame)));
 }

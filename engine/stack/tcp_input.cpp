@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// net/ipv4/tcp_input.c: the LISTEN branch of tcp_rcv_state_process and
+// tcp_conn_request (SYN queue, accept queue, syncookies), the receive path of
+// a full socket (tcp_validate_incoming, tcp_ack, tcp_data_queue, tcp_fin),
+// and the application side: accept() and recvmsg() in virtual time.
+#include "stack/host.h"
+#include "stack/trace_macros.h"
+#include "wire/ipv4.h"
+#include "wire/tcp.h"
+
+#include <fmt/format.h>
+
+namespace stackscope::stack {
+
+void tcp_set_state(Counters& counters, TcpSock& tp, TcpState state) {
+    const TcpState old = tp.state;
+    tp.state = state;
+    if (state == TcpState::Established) {
+        if (old != TcpState::Established) counters.add(Mib::TcpCurrEstab);
+        return;
+    }
+    if (state == TcpState::CloseWait) {
+        if (old == TcpState::SynRecv) counters.add(Mib::TcpCurrEstab);
+        return;
+    }
+    if (state == TcpState::Close && (old == TcpState::CloseWait || old == TcpState::Established))
+        counters.add(Mib::TcpEstabResets);
+    // A gauge: the journal records the decrement as -1.
+    if (old == TcpState::Established || old == TcpState::CloseWait)
+        counters.add(Mib::TcpCurrEstab, std::uint64_t(-1));
+}
+
+namespace {
+
+struct Segment {
+    std::uint32_t seq = 0, ack = 0, endSeq = 0, len = 0;
+    std::uint8_t flags = 0;
+    wire::TcpOptions opts;
+    bool syn() const { return flags & wire::kTcpSyn; }
+    bool fin() const { return flags & wire::kTcpFin; }
+    bool rst() const { return flags & wire::kTcpRst; }
+    bool ack_() const { return flags & wire::kTcpAck; }
+};
+
+Segment segmentOf(const Skb& skb) {
+    const auto th = *wire::TcpPacket::view(skb.l4());
+    Segment s;
+    s.seq = th.seqNumber();
+    s.ack = th.ackNumber();
+    s.flags = th.flags();
+    s.len = std::uint32_t(skb.l4().size() - th.headerLength());
+    s.endSeq = s.seq + s.len + (th.syn() ? 1 : 0) + (th.fin() ? 1 : 0);
+    // tcp_parse_options stops at a malformed option and keeps what it read.
+    if (auto o = wire::parseTcpOptions(th.options()); o.ok()) s.opts = o.value();
+    return s;
+}
+
+} // namespace
+
+void Host::tcp_v4_do_rcv_listen(int listener, Skb& skb) {
+    const Segment s = segmentOf(skb);
+    const Socket& lsk = m_sockets[std::size_t(listener)];
+    const std::string where = fmt::format("{}:{}", lsk.config.bindAddress.toString(), lsk.config.port);
+    TcpListener& lst = tcpListener(listener);
+    // tcp_v4_cookie_check: an ACK may return a cookie sent while the SYN queue overflowed.
+    if (!s.syn() && s.ack_() && !s.rst() && sysctl("net.ipv4.tcp_syncookies") &&
+        lst.lastSynqOverflow >= 0 && m_now <= lst.lastSynqOverflow + kTcpSyncookieValid) {
+        if (auto mss = cookie_v4_check(listener, skb)) {
+            m_counters.add(Mib::TcpExtSyncookiesRecv);
+            const auto ip = *wire::Ipv4Packet::view(skb.l3());
+            TcpRequestSock req;
+            req.listener = listener;
+            req.key = {ip.dst().value, std::uint16_t(skb.l4()[2] << 8 | skb.l4()[3]), ip.src().value,
+                       std::uint16_t(skb.l4()[0] << 8 | skb.l4()[1])};
+            req.iif = skb.device;
+            req.rcvIsn = s.seq - 1;
+            req.rcvNxt = s.seq;
+            req.sntIsn = s.ack - 1;
+            req.mss = *mss;
+            req.rcvWnd = 65535;
+            SS_TRACE(skb, Stage::TcpRcv, Verdict::Continue,
+                     fmt::format("ACK carries a valid syncookie for listener {} (mss {}): "
+                                 "TcpExtSyncookiesRecv +1",
+                                 where, *mss));
+            const std::uint32_t child = tcpCreateChild(listener, req, skb);
+            if (!child) {
+                SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_LISTEN_OVERFLOW,
+                        "the accept queue is full: no socket from the cookie");
+                return;
+            }
+            tcp_rcv_state_process(child, skb);
+            return;
+        }
+        m_counters.add(Mib::TcpExtSyncookiesFailed);
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Continue,
+                 fmt::format("ACK to listener {} after a recent SYN-queue overflow, but its "
+                             "acknowledgment is no valid cookie: TcpExtSyncookiesFailed +1",
+                             where));
+    }
+    if (s.ack_()) {
+        tcp_v4_send_reset(skb, "ACK to a listening socket");
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_FLAGS,
+                fmt::format("listener {} (LISTEN) got an ACK that belongs to no connection: RST", where));
+        return;
+    }
+    if (s.rst()) {
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_RESET, fmt::format("RST to listener {} ignored", where));
+        return;
+    }
+    if (!s.syn() || s.fin()) {
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_FLAGS,
+                fmt::format("listener {} ignores a segment with flags 0x{:02x}", where, s.flags));
+        return;
+    }
+    tcp_conn_request(listener, skb);
+}
+
+// tcp_v4_conn_request + tcp_conn_request. Every way out is consume_skb: a SYN the listener
+// cannot take is not a kfree_skb drop; it shows in ListenDrops.
+void Host::tcp_conn_request(int listener, Skb& skb) {
+    const Socket& lsk = m_sockets[std::size_t(listener)];
+    TcpListener& lst = tcpListener(listener);
+    const std::string where = fmt::format("{}:{}", lsk.config.bindAddress.toString(), lsk.config.port);
+    auto listendrop = [&](std::string why) {
+        m_counters.add(Mib::TcpExtListenDrops);
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                 fmt::format("SYN to {} not answered: {}, TcpExtListenDrops +1", where, why));
+    };
+    if (skb.dst.broadcast || skb.dst.type == RtType::Multicast)
+        return listendrop("sent to a broadcast or multicast address");
+    const std::int64_t syncookies = sysctl("net.ipv4.tcp_syncookies");
+    bool wantCookie = false;
+    // inet_csk_reqsk_queue_is_full: more request socks than sk_max_ack_backlog.
+    if (syncookies == 2 || lst.qlen > lst.maxAckBacklog) {
+        if (syncookies) {
+            wantCookie = true;
+            m_counters.add(Mib::TcpExtTCPReqQFullDoCookies);
+        } else {
+            m_counters.add(Mib::TcpExtTCPReqQFullDrop);
+            return listendrop(fmt::format("SYN queue full ({} > backlog {}) and tcp_syncookies 0: "
+                                          "TcpExtTCPReqQFullDrop +1",
+                                          lst.qlen, lst.maxAckBacklog));
+        }
+    }
+    // sk_acceptq_is_full: more children waiting for accept() than the backlog.
+    if (lst.acceptQueue.size() > lst.maxAckBacklog) {
+        m_counters.add(Mib::TcpExtListenOverflows);
+        return listendrop(fmt::format("accept queue full ({} > backlog {}): TcpExtListenOverflows +1",
+                                      lst.acceptQueue.size(), lst.maxAckBacklog));
+    }
+    const Segment s = segmentOf(skb);
+    const auto ip = *wire::Ipv4Packet::view(skb.l3());
+    TcpRequestSock req;
+    req.listener = listener;
+    req.key = {ip.dst().value, std::uint16_t(skb.l4()[2] << 8 | skb.l4()[3]), ip.src().value,
+               std::uint16_t(skb.l4()[0] << 8 | skb.l4()[1])};
+    req.iif = skb.device;
+    req.tos = ip.tos();
+    req.rcvIsn = s.seq;
+    req.rcvNxt = s.seq + 1;
+    // tcp_parse_options into tmp_opt; a cookie without timestamps keeps no option at all.
+    wire::TcpOptions o = s.opts;
+    if (wantCookie && !o.timestamps) o = {};
+    req.mss = o.mss ? std::min<std::uint16_t>(*o.mss, 65535) : kTcpMssDefault;
+    req.wscaleOk = o.windowScale.has_value();
+    req.sndWscale = std::min<std::uint8_t>(o.windowScale.value_or(0), wire::kTcpMaxWindowScale);
+    req.sackOk = o.sackPermitted;
+    req.tstampOk = o.timestamps.has_value();
+    if (req.tstampOk) {
+        req.tsRecent = o.timestamps->value;
+        req.tsOff = tcpHash(m_tcp.tsSecret, req.key); // secure_tcp_ts_off
+    }
+    // tcp_openreq_init_rwin -> tcp_select_initial_window: half the receive buffer, rounded
+    // down to whole segments, at most 64 KiB unscaled; the scale covers tcp_rmem[2].
+    OutputRoute rt = ip_route_output(ip.src(), ip.dst());
+    const std::uint32_t advmss = (rt.error ? 1500 : rt.dst.mtu) - 40 - (req.tstampOk ? 12 : 0);
+    const std::uint64_t rcvbuf = lsk.config.rcvbuf ? lsk.rcvbuf : kTcpRmemDefault;
+    std::uint32_t space = std::uint32_t(rcvbuf / 2);
+    if (space > advmss) space -= space % advmss;
+    req.rcvWnd = std::min<std::uint32_t>(space, 65535);
+    if (req.wscaleOk) {
+        std::uint32_t maxSpace = std::max<std::uint32_t>({space, kTcpRmemMax,
+                                                          std::uint32_t(sysctl("net.core.rmem_max"))});
+        int log = 0;
+        while ((maxSpace >> (log + 1)) != 0) ++log;
+        req.rcvWscale = std::uint8_t(std::clamp(log - 15, 0, int(wire::kTcpMaxWindowScale)));
+    }
+    if (wantCookie) {
+        lst.lastSynqOverflow = m_now; // tcp_synq_overflow
+        m_counters.add(Mib::TcpExtSyncookiesSent);
+        req.sntIsn = cookie_v4_init_sequence(req.key, s.seq, req.mss);
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                 fmt::format("SYN to {}: SYN queue {} (backlog {}){}, answered with a syncookie "
+                             "(mss {}) and no request sock: TcpExtTCPReqQFullDoCookies +1, "
+                             "TcpExtSyncookiesSent +1",
+                             where, lst.qlen, lst.maxAckBacklog,
+                             syncookies == 2 ? ", tcp_syncookies 2" : " is full", req.mss));
+        tcp_v4_send_synack(req, true, skb.id);
+        return;
+    }
+    // Without cookies the last quarter of tcp_max_syn_backlog is kept for peers proven alive;
+    // a fresh host knows none (tcp_peer_is_proven).
+    const std::int64_t maxSynBacklog = sysctl("net.ipv4.tcp_max_syn_backlog");
+    if (!syncookies && maxSynBacklog - std::int64_t(lst.qlen) < (maxSynBacklog >> 2))
+        return listendrop(fmt::format("without syncookies the last quarter of tcp_max_syn_backlog "
+                                      "({}) is kept for proven peers, {} requests pending",
+                                      maxSynBacklog, lst.qlen));
+    // tcp_v4_init_sequence: a keyed hash of the 4-tuple plus a 64 ns clock.
+    req.sntIsn = tcpHash(m_tcp.isnSecret, req.key) + std::uint32_t(m_now >> 6);
+    req.id = ++m_tcp.nextId;
+    // inet_csk_reqsk_queue_hash_add: hashed as TCP_NEW_SYN_RECV, qlen and young +1.
+    ++lst.qlen;
+    ++lst.young;
+    m_tcp.ehash[req.key] = {true, req.id};
+    auto& stored = m_tcp.requests[req.id] = req;
+    tcpArmTimer(TcpTimerKind::SynAck, stored.id, m_now + stored.timeout, stored.timerGen);
+    SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+             fmt::format("SYN to {}: request sock #{} in the SYN queue ({} of backlog {}), mss {}{}{}{}",
+                         where, stored.id, lst.qlen, lst.maxAckBacklog, stored.mss,
+                         stored.wscaleOk ? fmt::format(", wscale {}", stored.sndWscale) : "",
+                         stored.sackOk ? ", sack" : "", stored.tstampOk ? ", timestamps" : ""));
+    tcp_v4_send_synack(stored, false, skb.id);
+}
+
+void Host::tcp_rcv_state_process(std::uint32_t sockId, Skb& skb) {
+    TcpSock& tp = m_tcp.socks.at(sockId);
+    const Segment s = segmentOf(skb);
+    const std::string who = fmt::format("socket #{} ({})", tp.id, tcpStateName(tp.state));
+    if (s.opts.timestamps && tp.tstampOk && !seqAfter(s.seq, tp.rcvNxt)) tp.tsRecent = s.opts.timestamps->value;
+    // tcp_validate_incoming, step 1: tcp_sequence.
+    const std::uint32_t window = tp.rcvWup + tp.rcvWnd - tp.rcvNxt;
+    const bool old = seqBefore(s.endSeq, tp.rcvWup);
+    if (old || seqAfter(s.seq, tp.rcvNxt + window)) {
+        if (s.syn() && !s.rst()) {
+            m_counters.add(Mib::TcpExtTCPSYNChallenge);
+            m_counters.add(Mib::TcpExtTCPChallengeACK);
+            tcpSendAck(tp, skb.id, "challenge ACK to an unexpected SYN");
+        } else if (!s.rst()) {
+            if (s.len && seqBefore(s.seq, tp.rcvNxt)) {
+                m_counters.add(Mib::TcpExtDelayedACKLost);
+                if (tp.sackOk) m_counters.add(Mib::TcpExtTCPDSACKOldSent);
+            }
+            tcpSendAck(tp, skb.id, "duplicate ACK for a segment outside the window");
+        }
+        SS_DROP(skb, Stage::TcpRcv, old ? DropReason::TCP_OLD_SEQUENCE : DropReason::TCP_INVALID_SEQUENCE,
+                fmt::format("{}: seq {}..{} outside rcv_wup {} .. rcv_nxt {} + window {}", who, s.seq,
+                            s.endSeq, tp.rcvWup, tp.rcvNxt, window));
+        return;
+    }
+    // Step 2: RST. Only the exact next sequence resets; others get a challenge ACK (RFC 5961).
+    if (s.rst()) {
+        if (s.seq == tp.rcvNxt) {
+            SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                     fmt::format("{}: RST at rcv_nxt: connection reset{}", who,
+                                 tp.state == TcpState::Established || tp.state == TcpState::CloseWait
+                                     ? ", TcpEstabResets +1" : ""));
+            tcp_done(sockId);
+            return;
+        }
+        m_counters.add(Mib::TcpExtTCPChallengeACK);
+        tcpSendAck(tp, skb.id, "challenge ACK to an in-window RST (RFC 5961)");
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_RESET,
+                fmt::format("{}: RST seq {} is in the window but not rcv_nxt {}: TcpExtTCPChallengeACK +1",
+                            who, s.seq, tp.rcvNxt));
+        return;
+    }
+    // Step 4: a SYN inside the window.
+    if (s.syn()) {
+        m_counters.add(Mib::TcpExtTCPSYNChallenge);
+        m_counters.add(Mib::TcpExtTCPChallengeACK);
+        tcpSendAck(tp, skb.id, "challenge ACK to an in-window SYN");
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_INVALID_SYN,
+                fmt::format("{}: SYN in an open connection: TcpExtTCPSYNChallenge +1, "
+                            "TcpExtTCPChallengeACK +1", who));
+        return;
+    }
+    if (!s.ack_()) {
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_FLAGS, fmt::format("{}: segment without ACK", who));
+        return;
+    }
+    // Step 5: tcp_ack.
+    if (seqAfter(s.ack, tp.sndNxt)) {
+        if (tp.state == TcpState::SynRecv) {
+            tcp_v4_send_reset(skb, "ACK of data never sent, in SYN_RECV");
+            tcp_done(sockId);
+            SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_ACK_UNSENT_DATA, who + ": unacceptable ACK");
+            return;
+        }
+        m_counters.add(Mib::TcpExtTCPChallengeACK);
+        tcpSendAck(tp, skb.id, "challenge ACK to an ACK of unsent data");
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_ACK_UNSENT_DATA,
+                fmt::format("{}: ack {} is past snd_nxt {}: TcpExtTCPChallengeACK +1", who, s.ack, tp.sndNxt));
+        return;
+    }
+    const bool fastPath = tp.state == TcpState::Established && s.seq == tp.rcvNxt && s.ack == tp.sndUna &&
+                          (s.flags & ~wire::kTcpPsh) == wire::kTcpAck && tp.ofoQueue.empty() && window > 0;
+    if (seqAfter(s.ack, tp.sndUna)) tp.sndUna = s.ack;
+    if (!(fastPath && s.len)) {
+        // tcp_ack's slow path counts segments that carry nothing as pure ACKs.
+        if (s.seq == s.endSeq) m_counters.add(Mib::TcpExtTCPPureAcks);
+    }
+    if (tp.state == TcpState::SynRecv) {
+        tcp_set_state(m_counters, tp, TcpState::Established);
+        tp.copiedSeq = tp.rcvNxt;
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Continue,
+                 fmt::format("socket #{}: handshake complete, ESTABLISHED: TcpCurrEstab +1", tp.id));
+    } else if (tp.state == TcpState::LastAck && s.ack == tp.sndNxt) {
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                 fmt::format("socket #{}: our FIN is acknowledged in LAST_ACK: closed", tp.id));
+        tcp_done(sockId);
+        return;
+    }
+    if (fastPath && s.len) m_counters.add(Mib::TcpExtTCPHPHits);
+    // Step 7: the segment text.
+    if (s.len || s.fin()) {
+        if (tp.state == TcpState::Established || tp.state == TcpState::SynRecv) {
+            tcp_data_queue(tp, skb);
+            tcpAckSndCheck(tp, skb.id);
+            return;
+        }
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_CLOSE,
+                fmt::format("{}: data after the peer's FIN is ignored", who));
+        return;
+    }
+    SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+             fmt::format("{}: ACK {} processed{}", who, s.ack, fastPath ? " (fast path)" : ""));
+}
+
+// tcp_data_queue: in-order data to the receive queue, duplicates answered with a D-SACK,
+// data past rcv_nxt to the out-of-order queue; both queues are charged to the receive buffer.
+void Host::tcp_data_queue(TcpSock& tp, Skb& skb) {
+    Segment s = segmentOf(skb);
+    const std::string who = fmt::format("socket #{}", tp.id);
+    const std::uint32_t window = tp.rcvWup + tp.rcvWnd - tp.rcvNxt;
+    auto scheduleAckNow = [&] {
+        tp.ackScheduled = true;
+        tp.quickAcks = std::max<std::uint32_t>(tp.quickAcks, 1);
+    };
+    if (s.seq == tp.rcvNxt) {
+        if (window == 0 && s.len) {
+            m_counters.add(Mib::TcpExtTCPZeroWindowDrop);
+            scheduleAckNow();
+            SS_DROP(skb, Stage::SocketQueue, DropReason::TCP_ZEROWINDOW,
+                    who + ": receive window is zero: TcpExtTCPZeroWindowDrop +1");
+            return;
+        }
+        if (s.len && tp.rmemAlloc + skb.truesize > tp.rcvbuf && !tp.receiveQueue.empty()) {
+            m_counters.add(Mib::TcpExtTCPRcvQDrop);
+            scheduleAckNow();
+            SS_DROP(skb, Stage::SocketQueue, DropReason::PROTO_MEM,
+                    fmt::format("{}: rmem {} + truesize {} > rcvbuf {}: TcpExtTCPRcvQDrop +1", who,
+                                tp.rmemAlloc, skb.truesize, tp.rcvbuf));
+            return;
+        }
+        if (!tp.unackedBytes && !tp.quickAcks && tp.rcvNxt == tp.copiedSeq && tp.receiveQueue.empty() &&
+            tp.rmemAlloc == 0)
+            tp.quickAcks = std::min<std::uint32_t>(tp.rcvWnd / (2 * std::max<std::uint32_t>(tp.mss, 1)), 16);
+        tp.rcvNxt = s.endSeq - (s.fin() ? 1 : 0);
+        tp.ackScheduled = true;
+        tp.unackedBytes += s.len;
+        const bool fin = s.fin();
+        if (s.len) {
+            tp.rmemAlloc += skb.truesize;
+            SS_TRACE(skb, Stage::SocketQueue, Verdict::Queued,
+                     fmt::format("{}: {} bytes in order, rcv_nxt {}; sk_rmem_alloc {} of rcvbuf {}", who,
+                                 s.len, tp.rcvNxt, tp.rmemAlloc, tp.rcvbuf));
+            tp.receiveQueue.push_back(std::move(skb));
+        }
+        // tcp_ofo_queue: segments the new data made contiguous move over.
+        while (!tp.ofoQueue.empty()) {
+            auto it = tp.ofoQueue.begin();
+            if (seqAfter(it->first, tp.rcvNxt)) break;
+            Skb next = std::move(it->second);
+            tp.ofoQueue.erase(it);
+            const Segment n = segmentOf(next);
+            if (!seqAfter(n.endSeq, tp.rcvNxt)) {
+                tp.rmemAlloc -= next.truesize;
+                continue;
+            }
+            tp.rcvNxt = n.endSeq - (n.fin() ? 1 : 0);
+            tp.unackedBytes += n.len;
+            if (n.fin()) tp.finReceived = true;
+            tp.receiveQueue.push_back(std::move(next));
+        }
+        if (fin && !tp.finReceived) tp.finReceived = true;
+        if (tp.finReceived && tp.state == TcpState::Established && tp.ofoQueue.empty()) {
+            ++tp.rcvNxt; // the FIN occupies one sequence number
+            tcp_set_state(m_counters, tp, TcpState::CloseWait);
+            scheduleAckNow();
+            if (!s.len) {
+                SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": FIN received, CLOSE_WAIT");
+            }
+        }
+        tcpScheduleRead(tp);
+        return;
+    }
+    if (!seqAfter(s.endSeq, tp.rcvNxt)) {
+        m_counters.add(Mib::TcpExtDelayedACKLost);
+        if (tp.sackOk) m_counters.add(Mib::TcpExtTCPDSACKOldSent);
+        scheduleAckNow();
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_OLD_DATA,
+                fmt::format("{}: seq {}..{} was already received: TcpExtDelayedACKLost +1{}", who, s.seq,
+                            s.endSeq, tp.sackOk ? ", TcpExtTCPDSACKOldSent +1" : ""));
+        return;
+    }
+    if (!seqBefore(s.seq, tp.rcvNxt + window)) {
+        scheduleAckNow();
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_OVERWINDOW,
+                fmt::format("{}: seq {} is beyond the window ending at {}", who, s.seq, tp.rcvNxt + window));
+        return;
+    }
+    if (seqBefore(s.seq, tp.rcvNxt)) {
+        // Partly old: D-SACK the old part and keep the rest as in-order data.
+        if (tp.sackOk) m_counters.add(Mib::TcpExtTCPDSACKOldSent);
+        const std::uint32_t cut = tp.rcvNxt - s.seq;
+        auto th = wire::TcpPacket::view(skb.l4());
+        const std::size_t payloadAt = skb.transport + th->headerLength();
+        skb.data.erase(skb.data.begin() + std::ptrdiff_t(payloadAt),
+                       skb.data.begin() + std::ptrdiff_t(payloadAt + cut));
+        wire::storeBe32(skb.data.data() + skb.transport + wire::kTcpSeqOffset, tp.rcvNxt);
+        tcp_data_queue(tp, skb);
+        return;
+    }
+    // tcp_data_queue_ofo
+    m_counters.add(Mib::TcpExtTCPOFOQueue);
+    if (tp.rmemAlloc + skb.truesize > tp.rcvbuf) {
+        m_counters.add(Mib::TcpExtTCPOFODrop);
+        scheduleAckNow();
+        SS_DROP(skb, Stage::SocketQueue, DropReason::TCP_OFO_DROP,
+                fmt::format("{}: no receive buffer for out-of-order data: TcpExtTCPOFODrop +1", who));
+        return;
+    }
+    for (const auto& [start, held] : tp.ofoQueue) {
+        const Segment h = segmentOf(held);
+        if (!seqBefore(s.seq, start) && !seqAfter(s.endSeq, h.endSeq)) {
+            m_counters.add(Mib::TcpExtTCPOFOMerge);
+            scheduleAckNow();
+            SS_DROP(skb, Stage::SocketQueue, DropReason::TCP_OFOMERGE,
+                    fmt::format("{}: seq {}..{} is already in the out-of-order queue: TcpExtTCPOFOMerge +1",
+                                who, s.seq, s.endSeq));
+            return;
+        }
+    }
+    tp.rmemAlloc += skb.truesize;
+    tp.ackScheduled = true;
+    SS_TRACE(skb, Stage::SocketQueue, Verdict::Queued,
+             fmt::format("{}: seq {} is past rcv_nxt {}: out-of-order queue ({} held), TcpExtTCPOFOQueue +1",
+                         who, s.seq, tp.rcvNxt, tp.ofoQueue.size() + 1));
+    tp.ofoQueue[s.seq] = std::move(skb);
+}
+
+void Host::tcp_done(std::uint32_t sockId) {
+    auto it = m_tcp.socks.find(sockId);
+    if (it == m_tcp.socks.end()) return;
+    TcpSock& tp = it->second;
+    tcp_set_state(m_counters, tp, TcpState::Close);
+    if (tp.inAcceptQueue) {
+        // A child reset before accept() stays queued until accept() returns it; the model
+        // removes it at once and frees its slot.
+        auto& q = tcpListener(tp.listener).acceptQueue;
+        q.erase(std::remove(q.begin(), q.end(), sockId), q.end());
+    }
+    m_tcp.ehash.erase(tp.key);
+    m_tcp.socks.erase(it);
+}
+
+void Host::tcpScheduleAccept(int listener) {
+    const Socket& lsk = m_sockets[std::size_t(listener)];
+    TcpListener& lst = tcpListener(listener);
+    if (lsk.config.read == SocketConfig::ReadMode::None || lst.acceptScheduled || lst.acceptQueue.empty())
+        return;
+    lst.acceptScheduled = true;
+    std::uint64_t unusedGen = 0;
+    tcpArmTimer(TcpTimerKind::Accept, std::uint32_t(listener),
+                std::max(m_now + kWakeupLatency, lst.nextAcceptAllowed), unusedGen);
+}
+
+void Host::tcpScheduleRead(TcpSock& tp) {
+    if (!tp.accepted || tp.readScheduled || (tp.receiveQueue.empty() && !tp.finReceived)) return;
+    const Socket& lsk = m_sockets[std::size_t(tp.listener)];
+    if (lsk.config.read == SocketConfig::ReadMode::None) return;
+    tp.readScheduled = true;
+    std::uint64_t unusedGen = 0;
+    tcpArmTimer(TcpTimerKind::Read, tp.id, std::max(m_now + kWakeupLatency, tp.nextReadAllowed), unusedGen);
+}
+
+// inet_csk_accept: the application takes the oldest child off the accept queue.
+void Host::inet_csk_accept(int listener) {
+    TcpListener& lst = tcpListener(listener);
+    lst.acceptScheduled = false;
+    if (lst.acceptQueue.empty()) return;
+    m_context = Context::Process;
+    const std::uint32_t id = lst.acceptQueue.front();
+    lst.acceptQueue.pop_front();
+    TcpSock& tp = m_tcp.socks.at(id);
+    tp.inAcceptQueue = false;
+    tp.accepted = true;
+    const Socket& lsk = m_sockets[std::size_t(listener)];
+    if (lsk.config.read == SocketConfig::ReadMode::Rate && lsk.config.readRate > 0)
+        lst.nextAcceptAllowed = m_now + kSecond / lsk.config.readRate;
+    tcpScheduleRead(tp);
+    tcpScheduleAccept(listener);
+}
+
+// tcp_recvmsg: a reader in `all` mode drains the queue, a rate-limited one takes one skb per
+// call; reading the peer's FIN makes the application close (CLOSE_WAIT -> LAST_ACK).
+void Host::tcp_recvmsg(std::uint32_t sockId) {
+    auto it = m_tcp.socks.find(sockId);
+    if (it == m_tcp.socks.end()) return;
+    TcpSock& tp = it->second;
+    tp.readScheduled = false;
+    m_context = Context::Process;
+    const Socket& lsk = m_sockets[std::size_t(tp.listener)];
+    const bool rate = lsk.config.read == SocketConfig::ReadMode::Rate && lsk.config.readRate > 0;
+    while (!tp.receiveQueue.empty()) {
+        Skb skb = std::move(tp.receiveQueue.front());
+        tp.receiveQueue.pop_front();
+        tp.rmemAlloc -= skb.truesize;
+        const Segment s = segmentOf(skb);
+        tp.copiedSeq = s.seq + s.len;
+        SS_TRACE(skb, Stage::AppRead, Verdict::Delivered,
+                 fmt::format("recvmsg on socket #{} returns {} bytes", tp.id, s.len));
+        if (rate) break;
+    }
+    if (rate) tp.nextReadAllowed = m_now + kSecond / lsk.config.readRate;
+    if (!tp.receiveQueue.empty()) {
+        tcpScheduleRead(tp);
+        return;
+    }
+    if (tp.finReceived && tp.state == TcpState::CloseWait) {
+        // The application sees end of file and closes: our FIN (tcp_send_fin).
+        tcp_set_state(m_counters, tp, TcpState::LastAck);
+        wire::TcpOptions opts;
+        if (tp.tstampOk) opts.timestamps = wire::TcpTimestamps{tcpClockMs() + tp.tsOff, tp.tsRecent};
+        tcpTransmit(tp.key, tp.sndNxt, tp.rcvNxt, wire::kTcpFin | wire::kTcpAck,
+                    std::uint16_t(std::min<std::uint32_t>(tp.rcvWnd >> tp.rcvWscale, 65535)), opts, tp.tos,
+                    false, kNoPacket, fmt::format("close() on socket #{}: FIN, LAST_ACK", tp.id));
+        ++tp.sndNxt;
+    }
+}
+
+} // namespace stackscope::stack

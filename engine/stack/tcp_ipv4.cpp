@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// net/ipv4/tcp_ipv4.c: tcp_v4_rcv (header checks, checksum, socket lookup:
+// established hash first, then the most specific listener), tcp_v4_send_reset
+// and tcp_v4_send_ack (replies from the per-CPU control socket through
+// ip_send_unicast_reply), and the segment builder every TCP transmit uses.
+#include "stack/host.h"
+#include "stack/trace_macros.h"
+#include "wire/ethernet.h"
+#include "wire/ipv4.h"
+#include "wire/tcp.h"
+
+#include <fmt/format.h>
+
+namespace stackscope::stack {
+
+using wire::Ipv4Address;
+
+std::string_view tcpStateName(TcpState s) {
+    switch (s) {
+    case TcpState::Established: return "ESTABLISHED";
+    case TcpState::SynSent: return "SYN_SENT";
+    case TcpState::SynRecv: return "SYN_RECV";
+    case TcpState::FinWait1: return "FIN_WAIT1";
+    case TcpState::FinWait2: return "FIN_WAIT2";
+    case TcpState::TimeWait: return "TIME_WAIT";
+    case TcpState::Close: return "CLOSE";
+    case TcpState::CloseWait: return "CLOSE_WAIT";
+    case TcpState::LastAck: return "LAST_ACK";
+    case TcpState::Listen: return "LISTEN";
+    case TcpState::Closing: return "CLOSING";
+    case TcpState::NewSynRecv: return "NEW_SYN_RECV";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string flagText(std::uint8_t f) {
+    std::string s;
+    if (f & wire::kTcpSyn) s += 'S';
+    if (f & wire::kTcpFin) s += 'F';
+    if (f & wire::kTcpRst) s += 'R';
+    if (f & wire::kTcpPsh) s += 'P';
+    if (f & wire::kTcpAck) s += '.';
+    return s.empty() ? "none" : s;
+}
+
+std::uint64_t mix64(std::uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+} // namespace
+
+// The kernel keys its ISN, timestamp-offset and cookie hashes with boot-time random
+// secrets (net_secret, ts_secret, syncookie_secret); here they come from the seeded RNG
+// the first time TCP needs them.
+void Host::tcpInitSecrets() {
+    if (m_tcp.secretsReady) return;
+    m_tcp.secretsReady = true;
+    m_tcp.isnSecret = m_rng();
+    m_tcp.tsSecret = m_rng();
+    m_tcp.cookieSecret = m_rng();
+}
+
+std::uint32_t Host::tcpHash(std::uint64_t secret, const TcpFlowKey& k) const {
+    std::uint64_t h = mix64(secret ^ (std::uint64_t(k.localAddr) << 32 | k.remoteAddr));
+    h = mix64(h ^ (std::uint64_t(k.localPort) << 16 | k.remotePort));
+    return std::uint32_t(h);
+}
+
+void Host::tcpArmTimer(TcpTimerKind kind, std::uint32_t id, Nanos at, std::uint64_t& gen) {
+    gen = ++m_tcp.nextTimerGen;
+    schedule({at, 0, Event::Kind::TcpTimer, int(kind), (gen & 0xffffffffu) << 32 | id});
+}
+
+void Host::tcpTimer(TcpTimerKind kind, std::uint64_t value) {
+    const auto id = std::uint32_t(value & 0xffffffffu);
+    const auto gen = value >> 32;
+    // A timer that was re-armed or whose owner is gone fires into nothing (del_timer).
+    auto live = [&](std::uint64_t g) { return (g & 0xffffffffu) == gen; };
+    switch (kind) {
+    case TcpTimerKind::SynAck:
+        if (auto it = m_tcp.requests.find(id); it != m_tcp.requests.end() && live(it->second.timerGen))
+            reqsk_timer_handler(id);
+        break;
+    case TcpTimerKind::DelAck:
+        if (auto it = m_tcp.socks.find(id); it != m_tcp.socks.end() && live(it->second.timerGen))
+            tcp_delack_timer(id);
+        break;
+    case TcpTimerKind::Accept: inet_csk_accept(int(id)); break;
+    case TcpTimerKind::Read: tcp_recvmsg(id); break;
+    }
+}
+
+TcpListener& Host::tcpListener(int index) {
+    auto [it, fresh] = m_tcp.listeners.try_emplace(index);
+    if (fresh) {
+        // __sys_listen caps the backlog at somaxconn: sk_max_ack_backlog.
+        const auto backlog = std::int64_t(m_sockets[std::size_t(index)].config.backlog);
+        it->second.maxAckBacklog = std::uint32_t(std::min(backlog, sysctl("net.core.somaxconn")));
+    }
+    return it->second;
+}
+
+// __inet_lookup_listener: the bucket of the exact local address first, then INADDR_ANY;
+// compute_score prefers a socket bound to the receiving device.
+int Host::__inet_lookup_listener(Ipv4Address daddr, std::uint16_t dport, int dif) const {
+    const std::string inDev = deviceName(dif);
+    for (const bool exact : {true, false}) {
+        int best = -1, bestScore = 0;
+        for (std::size_t i = 0; i < m_sockets.size(); ++i) {
+            const SocketConfig& c = m_sockets[i].config;
+            if (c.protocol != SocketProtocol::Tcp || !c.listen || c.port != dport) continue;
+            if (exact ? c.bindAddress != daddr : !c.bindAddress.isAny()) continue;
+            if (!c.device.empty() && c.device != inDev) continue;
+            const int score = c.device.empty() ? 1 : 2;
+            if (score > bestScore) {
+                bestScore = score;
+                best = int(i);
+            }
+        }
+        if (best >= 0) return best;
+    }
+    return -1;
+}
+
+bool Host::tcpTransmit(const TcpFlowKey& key, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                       std::uint16_t window, const wire::TcpOptions& opts, std::uint8_t tos,
+                       bool ctlSock, PacketId cause, std::string why) {
+    const Ipv4Address local{key.localAddr}, remote{key.remoteAddr};
+    Skb out;
+    out.id = newPacketId();
+    out.locallyGenerated = true;
+    out.network = wire::kEthHeaderLen;
+    OutputRoute rt = ip_route_output(remote, local);
+    if (rt.error) {
+        SS_DROP(out, Stage::RouteOutput, DropReason::IP_OUTNOROUTES,
+                fmt::format("TCP segment to {}: no route", remote.toString()));
+        return false;
+    }
+    wire::TcpRepr tcp;
+    tcp.srcPort = key.localPort;
+    tcp.dstPort = key.remotePort;
+    tcp.seq = seq;
+    tcp.ack = ack;
+    tcp.flags = flags;
+    tcp.window = window;
+    tcp.options = opts;
+    const std::size_t ipLen = 20 + tcp.bufferLength();
+    out.data.assign(wire::kEthHeaderLen + ipLen, 0);
+    wire::Ipv4Repr ip;
+    ip.src = local;
+    ip.dst = remote;
+    ip.protocol = wire::kIpProtoTcp;
+    ip.ttl = std::uint8_t(sysctl("net.ipv4.ip_default_ttl"));
+    ip.tos = tos;
+    ip.dontFragment = true;
+    // The control socket and request socks send DF packets with ID 0 (ip_select_ident without
+    // a connected socket; ip_build_and_send_pkt); a full socket numbers its own (inet_id).
+    ip.ident = ctlSock ? 0 : std::uint16_t(tcpHash(m_tcp.isnSecret ^ seq, key) | 1);
+    ip.payloadLength = std::uint16_t(tcp.bufferLength());
+    ip.writeTo(std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen, 20));
+    tcp.writeTo(std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen + 20), local, remote);
+    out.l3Length = std::uint32_t(ipLen);
+    out.transport = std::uint16_t(wire::kEthHeaderLen + 20);
+    out.dst = rt.dst;
+    out.truesize = skbTruesizeForHead(std::uint32_t(ipLen) + 16 + 15);
+    m_counters.add(Mib::TcpOutSegs);
+    SS_TRACE(out, Stage::TcpRcv, Verdict::Continue,
+             fmt::format("{}: [{}] seq {} ack {} win {} to {}:{} (about packet #{}): TcpOutSegs +1", why,
+                         flagText(flags), seq, ack, window, remote.toString(), key.remotePort, cause),
+             DropReason::None, true);
+    const PacketId id = out.id;
+    ip_local_out(std::move(out));
+    return !xmitDropped(id);
+}
+
+// RFC 793 reset generation: answer the segment's ACK with that sequence; otherwise
+// acknowledge everything it occupied.
+void Host::tcp_v4_send_reset(const Skb& in, std::string why) {
+    const auto ip = *wire::Ipv4Packet::view(in.l3());
+    const auto th = *wire::TcpPacket::view(in.l4());
+    Skb probe = in;
+    if (th.rst()) {
+        SS_TRACE(probe, Stage::TcpRcv, Verdict::Continue, "no RST in answer to a RST");
+        return;
+    }
+    if (in.dst.type != RtType::Local) {
+        SS_TRACE(probe, Stage::TcpRcv, Verdict::Continue, "no RST: the route is not local");
+        return;
+    }
+    TcpFlowKey key{ip.dst().value, th.dstPort(), ip.src().value, th.srcPort()};
+    std::uint32_t seq = 0, ack = 0;
+    std::uint8_t flags = wire::kTcpRst;
+    if (th.ack()) {
+        seq = th.ackNumber();
+    } else {
+        flags |= wire::kTcpAck;
+        ack = th.seqNumber() + (th.syn() ? 1 : 0) + (th.fin() ? 1 : 0) +
+              std::uint32_t(in.l4().size() - th.headerLength());
+    }
+    m_counters.add(Mib::TcpOutRsts);
+    tcpTransmit(key, seq, ack, flags, 0, {}, std::uint8_t(ip.tos() & ~0x3u), true, in.id,
+                "tcp_v4_send_reset (" + why + "), TcpOutRsts +1");
+}
+
+void Host::tcp_v4_send_ack(const Skb& in, std::uint32_t seq, std::uint32_t ack, std::uint16_t window,
+                           std::optional<wire::TcpTimestamps> ts, std::uint8_t tos, std::string why) {
+    const auto ip = *wire::Ipv4Packet::view(in.l3());
+    const auto th = *wire::TcpPacket::view(in.l4());
+    TcpFlowKey key{ip.dst().value, th.dstPort(), ip.src().value, th.srcPort()};
+    wire::TcpOptions opts;
+    if (ts && ts->echo) opts.timestamps = ts;
+    tcpTransmit(key, seq, ack, wire::kTcpAck, window, opts, std::uint8_t(tos & ~0x3u), true, in.id,
+                "tcp_v4_send_ack (" + why + ")");
+}
+
+void Host::tcp_v4_rcv(Skb skb) {
+    if (skb.pktType != PktType::Host) {
+        SS_DROP(skb, Stage::TcpRcv, DropReason::NOT_SPECIFIED,
+                fmt::format("pkt_type {} is not PACKET_HOST", pktTypeName(skb.pktType)));
+        return;
+    }
+    // Counted before any check, bad segments included.
+    m_counters.add(Mib::TcpInSegs);
+    const auto l4 = skb.l4();
+    if (l4.size() < wire::kTcpMinHeaderLen) {
+        SS_DROP(skb, Stage::TcpRcv, DropReason::NOT_SPECIFIED,
+                fmt::format("{} bytes cannot hold a TCP header (pskb_may_pull fails): TcpInSegs +1",
+                            l4.size()));
+        return;
+    }
+    const auto th = *wire::TcpPacket::view(l4);
+    if (th.dataOffset() < 5) {
+        m_counters.add(Mib::TcpInErrs);
+        SS_DROP(skb, Stage::TcpRcv, DropReason::PKT_TOO_SMALL,
+                fmt::format("doff {} is below 5: TcpInSegs +1, TcpInErrs +1", th.dataOffset()));
+        return;
+    }
+    if (th.headerLength() > l4.size()) {
+        SS_DROP(skb, Stage::TcpRcv, DropReason::NOT_SPECIFIED,
+                fmt::format("doff says {} header bytes, {} present: TcpInSegs +1", th.headerLength(),
+                            l4.size()));
+        return;
+    }
+    const auto ip = *wire::Ipv4Packet::view(skb.l3());
+    // skb_checksum_init verifies short segments at once and the rest is verified by
+    // tcp_checksum_complete on every path before the segment is used: the counters and
+    // the reason are the same wherever it happens.
+    // CHECKSUM_UNNECESSARY (verified by GRO) and CHECKSUM_PARTIAL (a merged GRO packet whose
+    // field holds only the pseudo-header sum) are trusted as the kernel trusts them.
+    const bool csumTrusted = skb.ipSummed == IpSummed::Unnecessary || skb.ipSummed == IpSummed::Partial;
+    if (!csumTrusted && !th.verifyChecksum(ip.src(), ip.dst())) {
+        m_counters.add(Mib::TcpInCsumErrors);
+        m_counters.add(Mib::TcpInErrs);
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_CSUM,
+                fmt::format("bad TCP checksum 0x{:04x}: TcpInSegs +1, TcpInCsumErrors +1, TcpInErrs +1",
+                            th.checksum()));
+        return;
+    }
+    tcpInitSecrets();
+    const TcpFlowKey key{ip.dst().value, th.dstPort(), ip.src().value, th.srcPort()};
+    if (auto it = m_tcp.ehash.find(key); it != m_tcp.ehash.end()) {
+        const auto entry = it->second;
+        if (entry.request) {
+            tcp_check_req(entry.id, skb);
+            return;
+        }
+        tcp_rcv_state_process(entry.id, skb);
+        return;
+    }
+    const int listener = __inet_lookup_listener(ip.dst(), th.dstPort(), skb.device);
+    if (listener >= 0) {
+        tcp_v4_do_rcv_listen(listener, skb);
+        return;
+    }
+    tcp_v4_send_reset(skb, "no socket");
+    SS_DROP(skb, Stage::TcpRcv, DropReason::NO_SOCKET,
+            fmt::format("[{}] to {}:{}: no socket, TcpInSegs +1{}", flagText(th.flags()),
+                        ip.dst().toString(), th.dstPort(), th.rst() ? " (a RST is never answered)" : ""));
+}
+
+} // namespace stackscope::stack
