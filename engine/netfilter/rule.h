@@ -117,6 +117,10 @@ struct Target {
     ConnmarkMode connmarkMode = ConnmarkMode::Set;
     std::uint32_t nfmask = 0xffffffff, ctmask = 0xffffffff;
     NatRange nat;
+    // --random, --random-fully, --persistent of the NAT targets (NF_NAT_RANGE_PROTO_RANDOM,
+    // _PROTO_RANDOM_FULLY, _PERSISTENT). Kept for the formats; port allocation ignores them.
+    bool natRandom = false, natRandomFully = false, natPersistent = false;
+    bool ctNotrack = false; // CT --notrack; a bare -j CT attaches a default template only
     TtlTargetMode ttlMode = TtlTargetMode::Set;
     std::uint8_t ttlValue = 0;
 };

@@ -4,7 +4,9 @@
 
 #include "netfilter/rule.h"
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace stackscope::netfilter {
 
@@ -14,5 +16,15 @@ std::string formatRuleSpec(const Rule& rule);
 std::string formatListRow(const Rule& rule);
 // xtables_save_string: bare when only [A-Za-z0-9_-], else double-quoted with \" \\ \' escapes.
 std::string saveString(std::string_view value);
+
+// The value words iptables-save prints inside a rule, shared with the rule analysis.
+std::string addressMaskText(std::uint32_t address, std::uint32_t mask); // "10.0.0.0/8"
+std::string portRangeText(std::uint16_t lo, std::uint16_t hi); // "22" or "1024:65535"
+std::string tcpFlagNames(std::uint8_t flags);                  // "SYN,ACK", "NONE"
+std::string stateNames(std::uint16_t mask);                    // "NEW,ESTABLISHED"
+std::string addrTypeNames(std::uint16_t mask);                 // "LOCAL,BROADCAST"
+std::string multiportText(const Match& m);                     // "22,80,1000:2000"
+std::string rateText(std::uint32_t avg);                       // "3/hour"
+std::string pktTypeText(PktType type);                         // "unicast"
 
 } // namespace stackscope::netfilter

@@ -67,6 +67,7 @@ struct Parser {
     bool connmarkOption = false;
     bool natTo = false;
     bool commentGiven = false;
+    bool icmpTypeGiven = false;
 
     bool fail(std::string e) {
         err = std::move(e);
@@ -80,6 +81,16 @@ struct Parser {
         return args[++i];
     }
 
+    // The flags every NAT target takes; REDIRECT knows only --random.
+    bool natFlag(const std::string& opt) {
+        Target& t = rule.target;
+        if (opt == "--random") return (t.natRandom = true), true;
+        if (t.kind == TargetKind::Redirect) return false;
+        if (opt == "--random-fully") return (t.natRandomFully = true), true;
+        if (opt == "--persistent" && t.kind != TargetKind::Masquerade)
+            return (t.natPersistent = true), true;
+        return false;
+    }
     bool matchOption(Match& m, const std::string& opt, bool inv, bool& handled);
     bool targetOption(const std::string& opt, bool inv, bool& handled);
     bool loadMatch(const std::string& name);
@@ -88,11 +99,19 @@ struct Parser {
 
 bool Parser::loadMatch(const std::string& name) {
     static constexpr std::pair<const char*, MatchKind> kMatches[] = {
-        {"tcp", MatchKind::Tcp}, {"udp", MatchKind::Udp}, {"icmp", MatchKind::Icmp},
-        {"multiport", MatchKind::Multiport}, {"conntrack", MatchKind::Conntrack},
-        {"state", MatchKind::State}, {"mark", MatchKind::Mark}, {"comment", MatchKind::Comment},
-        {"limit", MatchKind::Limit}, {"iprange", MatchKind::IpRange},
-        {"addrtype", MatchKind::AddrType}, {"length", MatchKind::Length}, {"ttl", MatchKind::Ttl},
+        {"tcp", MatchKind::Tcp},
+        {"udp", MatchKind::Udp},
+        {"icmp", MatchKind::Icmp},
+        {"multiport", MatchKind::Multiport},
+        {"conntrack", MatchKind::Conntrack},
+        {"state", MatchKind::State},
+        {"mark", MatchKind::Mark},
+        {"comment", MatchKind::Comment},
+        {"limit", MatchKind::Limit},
+        {"iprange", MatchKind::IpRange},
+        {"addrtype", MatchKind::AddrType},
+        {"length", MatchKind::Length},
+        {"ttl", MatchKind::Ttl},
         {"pkttype", MatchKind::PktType}};
     for (auto& [n, kind] : kMatches) {
         if (name == n) {
@@ -113,7 +132,8 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
     switch (m.kind) {
     case MatchKind::Tcp:
     case MatchKind::Udp:
-        if (opt == "--sport" || opt == "--source-port" || opt == "--dport" || opt == "--destination-port") {
+        if (opt == "--sport" || opt == "--source-port" || opt == "--dport" ||
+            opt == "--destination-port") {
             auto v = value(opt);
             if (!v) return false;
             bool src = opt == "--sport" || opt == "--source-port";
@@ -134,7 +154,8 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             return true;
         }
         if (m.kind == MatchKind::Tcp && opt == "--tcp-flags") {
-            if (i + 2 >= args.size() || args[i + 2].empty() || args[i + 2][0] == '-' || args[i + 2][0] == '!')
+            if (i + 2 >= args.size() || args[i + 2].empty() || args[i + 2][0] == '-' ||
+                args[i + 2][0] == '!')
                 return fail("--tcp-flags requires two args.");
             m.hasFlags = true;
             m.invFlags = inv;
@@ -149,6 +170,7 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             auto v = value(opt);
             if (!v) return false;
             m.invert = inv;
+            icmpTypeGiven = true;
             return parseIcmpType(*v, m, err);
         }
         break;
@@ -159,17 +181,20 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             if (!v) return false;
             m.invert = inv;
             m.mpMode = opt == "--ports" ? MultiportMode::Either
-                       : (opt == "--sports" || opt == "--source-ports") ? MultiportMode::Source
-                                                                        : MultiportMode::Destination;
+                       : (opt == "--sports" || opt == "--source-ports")
+                           ? MultiportMode::Source
+                           : MultiportMode::Destination;
             m.portCount = 0;
             std::string_view list = *v;
             std::size_t start = 0;
             while (true) {
                 auto comma = list.find(',', start);
-                auto word = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
+                auto word =
+                    list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
                 std::uint16_t lo = 0, hi = 0;
                 bool range = word.find(':') != std::string_view::npos;
                 if (!parsePortRange(word, lo, hi, err)) return false;
+                if (range && lo >= hi) return fail("invalid portrange specified");
                 if (m.portCount + (range ? 2 : 1) > 15) return fail("too many ports specified");
                 if (range) {
                     m.rangeStart[m.portCount] = true;
@@ -226,7 +251,9 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             auto v = value(opt);
             if (!v) return false;
             auto b = parseDecimal(*v, 10000);
-            if (!b) return fail("limit: bad value for option \"--limit-burst\", or out of range (0-10000).\n");
+            if (!b)
+                return fail(
+                    "limit: bad value for option \"--limit-burst\", or out of range (0-10000).\n");
             m.limitBurst = *b;
             return true;
         }
@@ -237,7 +264,9 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             if (!v) return false;
             auto dash = v->find('-');
             auto lo = wire::Ipv4Address::parse(std::string_view(*v).substr(0, dash));
-            auto hi = dash == std::string::npos ? lo : wire::Ipv4Address::parse(std::string_view(*v).substr(dash + 1));
+            auto hi = dash == std::string::npos
+                          ? lo
+                          : wire::Ipv4Address::parse(std::string_view(*v).substr(dash + 1));
             if (!lo || !hi) return fail("iprange match: Bad IP address \"" + *v + "\"");
             if (opt == "--src-range") {
                 m.hasSrcRange = true;
@@ -266,7 +295,8 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
         }
         if (opt == "--limit-iface-in" || opt == "--limit-iface-out") {
             if (m.limitIfaceIn || m.limitIfaceOut)
-                return fail("addrtype: option \"--limit-iface-in\" cannot be used together with \"--limit-iface-out\".\n");
+                return fail("addrtype: option \"--limit-iface-in\" cannot be used together with "
+                            "\"--limit-iface-out\".\n");
             (opt == "--limit-iface-in" ? m.limitIfaceIn : m.limitIfaceOut) = true;
             return true;
         }
@@ -280,8 +310,9 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             auto lo = parseDecimal(std::string_view(*v).substr(0, colon), 65535);
             std::optional<std::uint32_t> hi = lo;
             if (colon != std::string::npos)
-                hi = colon + 1 == v->size() ? std::optional<std::uint32_t>(65535)
-                                            : parseDecimal(std::string_view(*v).substr(colon + 1), 65535);
+                hi = colon + 1 == v->size()
+                         ? std::optional<std::uint32_t>(65535)
+                         : parseDecimal(std::string_view(*v).substr(colon + 1), 65535);
             if (!lo || !hi) return fail("length invalid: \"" + *v + "\"");
             m.lenMin = std::uint16_t(*lo);
             m.lenMax = std::uint16_t(*hi);
@@ -293,11 +324,16 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             auto v = value(opt);
             if (!v) return false;
             auto t = parseDecimal(*v, 255);
-            if (!t) return fail("ttl: bad value for option \"" + opt + "\", or out of range (0-255).\n");
+            if (!t)
+                return fail("ttl: bad value for option \"" + opt +
+                            "\", or out of range (0-255).\n");
             m.ttl = std::uint8_t(*t);
-            if (opt == "--ttl-eq") m.ttlMode = inv ? TtlMode::Ne : TtlMode::Eq;
-            else if (inv) return fail("unexpected `!' flag before --ttl-" + opt.substr(6));
-            else m.ttlMode = opt == "--ttl-gt" ? TtlMode::Gt : TtlMode::Lt;
+            if (opt == "--ttl-eq")
+                m.ttlMode = inv ? TtlMode::Ne : TtlMode::Eq;
+            else if (inv)
+                return fail("unexpected `!' flag before --ttl-" + opt.substr(6));
+            else
+                m.ttlMode = opt == "--ttl-gt" ? TtlMode::Gt : TtlMode::Lt;
             return true;
         }
         break;
@@ -307,12 +343,16 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
             if (!v) return false;
             m.invert = inv;
             auto t = asciiLower(*v);
-            if (t == "unicast" || t == "host") m.pktType = PktType::Host;
-            else if (t == "broadcast") m.pktType = PktType::Broadcast;
-            else if (t == "multicast") m.pktType = PktType::Multicast;
-            else if (t == "otherhost") m.pktType = PktType::OtherHost;
-            else if (t == "outgoing") m.pktType = PktType::Outgoing;
-            else return fail("Bad packet type '" + *v + "'");
+            if (t == "unicast" || t == "host")
+                m.pktType = PktType::Host;
+            else if (t == "broadcast")
+                m.pktType = PktType::Broadcast;
+            else if (t == "multicast")
+                m.pktType = PktType::Multicast;
+            else if (t == "otherhost")
+                m.pktType = PktType::OtherHost;
+            else
+                return fail("Bad packet type '" + *v + "'");
             return true;
         }
         break;
@@ -323,12 +363,16 @@ bool Parser::matchOption(Match& m, const std::string& opt, bool inv, bool& handl
 
 // xtables reports clashing options in the order of the extension's option table.
 std::string markConflict(const char* who, const std::string& a, const std::string& b) {
-    static constexpr std::string_view kOrder[] = {"--set-xmark", "--set-mark", "--and-mark", "--or-mark",
-                                                  "--xor-mark", "--save-mark", "--restore-mark"};
-    auto rank = [](const std::string& o) { return std::find(std::begin(kOrder), std::end(kOrder), o) - std::begin(kOrder); };
+    static constexpr std::string_view kOrder[] = {"--set-xmark",   "--set-mark", "--and-mark",
+                                                  "--or-mark",     "--xor-mark", "--save-mark",
+                                                  "--restore-mark"};
+    auto rank = [](const std::string& o) {
+        return std::find(std::begin(kOrder), std::end(kOrder), o) - std::begin(kOrder);
+    };
     const auto& first = rank(a) <= rank(b) ? a : b;
     const auto& second = rank(a) <= rank(b) ? b : a;
-    return std::string(who) + ": option \"" + first + "\" cannot be used together with \"" + second + "\".\n";
+    return std::string(who) + ": option \"" + first + "\" cannot be used together with \"" +
+           second + "\".\n";
 }
 
 bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
@@ -340,8 +384,8 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
         if (opt == "--reject-with") {
             auto v = value(opt);
             if (!v) return false;
-            auto w = parseRejectWith(*v);
-            if (!w) return fail("unknown reject type \"" + *v + "\"");
+            auto w = parseRejectWith(*v, err);
+            if (!w) return false;
             t.reject = *w;
             return true;
         }
@@ -350,7 +394,8 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
         if (opt == "--log-prefix") {
             auto v = value(opt);
             if (!v) return false;
-            t.logPrefix = v->substr(0, 29); // xt_log_info's prefix[30]; iptables-nft truncates silently
+            t.logPrefix =
+                v->substr(0, 29); // xt_log_info's prefix[30]; iptables-nft truncates silently
             return true;
         }
         if (opt == "--log-level") {
@@ -371,8 +416,8 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
     case TargetKind::Connmark: {
         bool isMark = t.kind == TargetKind::Mark;
         const char* who = isMark ? "MARK" : "CONNMARK";
-        if (opt == "--set-mark" || opt == "--set-xmark" || opt == "--and-mark" || opt == "--or-mark" ||
-            opt == "--xor-mark") {
+        if (opt == "--set-mark" || opt == "--set-xmark" || opt == "--and-mark" ||
+            opt == "--or-mark" || opt == "--xor-mark") {
             auto v = value(opt);
             if (!v) return false;
             if (markOption) return fail(markConflict(who, markOptionName, opt));
@@ -382,7 +427,8 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
             bool hasMask = false;
             bool takesMask = opt == "--set-mark" || opt == "--set-xmark";
             if (!parseMarkMask(*v, val, mask, hasMask) || (hasMask && !takesMask))
-                return fail(std::string(who) + ": trailing garbage after value for option \"" + opt + "\".\n");
+                return fail(std::string(who) + ": trailing garbage after value for option \"" +
+                            opt + "\".\n");
             t.connmarkMode = ConnmarkMode::Set;
             if (opt == "--set-mark") {
                 t.markValue = val;
@@ -421,7 +467,7 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
         break;
     }
     case TargetKind::Ct:
-        if (opt == "--notrack") return true;
+        if (opt == "--notrack") return (t.ctNotrack = true), true;
         break;
     case TargetKind::Dnat:
     case TargetKind::Snat:
@@ -429,12 +475,17 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
             (t.kind == TargetKind::Snat && opt == "--to-source")) {
             auto v = value(opt);
             if (!v) return false;
+            if (natTo)
+                return fail(std::string(t.kind == TargetKind::Dnat ? "DNAT" : "SNAT") +
+                            ": option \"" + opt + "\" can only be used once.\n");
             natTo = true;
             return parseNatTo(*v, t.nat, err);
         }
+        if (natFlag(opt)) return true;
         break;
     case TargetKind::Masquerade:
     case TargetKind::Redirect:
+        if (natFlag(opt)) return true;
         if (opt == "--to-ports") {
             auto v = value(opt);
             if (!v) return false;
@@ -447,7 +498,10 @@ bool Parser::targetOption(const std::string& opt, bool inv, bool& handled) {
             if (!v) return false;
             auto n = parseDecimal(*v, 255);
             if (!n) return fail("TTL: Expected value between 0 and 255");
-            t.ttlMode = opt == "--ttl-set" ? TtlTargetMode::Set
+            if (*n == 0 && opt != "--ttl-set")
+                return fail("TTL: bad value for option \"" + opt +
+                            "\", or out of range (1-255).\n");
+            t.ttlMode = opt == "--ttl-set"   ? TtlTargetMode::Set
                         : opt == "--ttl-dec" ? TtlTargetMode::Dec
                                              : TtlTargetMode::Inc;
             t.ttlValue = std::uint8_t(*n);
@@ -473,7 +527,8 @@ bool Parser::run() {
         bool wasInv = inv;
         inv = false;
         auto& ip = rule.ip;
-        if (a == "-s" || a == "--source" || a == "--src" || a == "-d" || a == "--destination" || a == "--dst") {
+        if (a == "-s" || a == "--source" || a == "--src" || a == "-d" || a == "--destination" ||
+            a == "--dst") {
             auto v = value(a);
             if (!v) return false;
             bool src = a == "-s" || a == "--source" || a == "--src";
@@ -514,11 +569,14 @@ bool Parser::run() {
             Target& t = rule.target;
             bool jump = a == "-j" || a == "--jump";
             static constexpr std::pair<const char*, TargetKind> kTargets[] = {
-                {"ACCEPT", TargetKind::Accept}, {"DROP", TargetKind::Drop}, {"RETURN", TargetKind::Return},
-                {"REJECT", TargetKind::Reject}, {"LOG", TargetKind::Log}, {"MARK", TargetKind::Mark},
-                {"CONNMARK", TargetKind::Connmark}, {"CT", TargetKind::Ct}, {"NOTRACK", TargetKind::Notrack},
-                {"DNAT", TargetKind::Dnat}, {"SNAT", TargetKind::Snat}, {"MASQUERADE", TargetKind::Masquerade},
-                {"REDIRECT", TargetKind::Redirect}, {"TTL", TargetKind::Ttl}, {"TRACE", TargetKind::Trace}};
+                {"ACCEPT", TargetKind::Accept},     {"DROP", TargetKind::Drop},
+                {"RETURN", TargetKind::Return},     {"REJECT", TargetKind::Reject},
+                {"LOG", TargetKind::Log},           {"MARK", TargetKind::Mark},
+                {"CONNMARK", TargetKind::Connmark}, {"CT", TargetKind::Ct},
+                {"NOTRACK", TargetKind::Notrack},   {"DNAT", TargetKind::Dnat},
+                {"SNAT", TargetKind::Snat},         {"MASQUERADE", TargetKind::Masquerade},
+                {"REDIRECT", TargetKind::Redirect}, {"TTL", TargetKind::Ttl},
+                {"TRACE", TargetKind::Trace}};
             t.kind = jump ? TargetKind::Jump : TargetKind::Goto;
             if (jump)
                 for (auto& [name, kind] : kTargets)
@@ -527,8 +585,10 @@ bool Parser::run() {
         } else if (a == "-c" || a == "--set-counters") {
             if (i + 2 >= args.size()) return fail("-c requires packet and byte counter");
             std::uint64_t pk = 0, by = 0;
-            auto r1 = std::from_chars(args[i + 1].data(), args[i + 1].data() + args[i + 1].size(), pk);
-            auto r2 = std::from_chars(args[i + 2].data(), args[i + 2].data() + args[i + 2].size(), by);
+            auto r1 =
+                std::from_chars(args[i + 1].data(), args[i + 1].data() + args[i + 1].size(), pk);
+            auto r2 =
+                std::from_chars(args[i + 2].data(), args[i + 2].data() + args[i + 2].size(), by);
             if (r1.ec != std::errc{} || r2.ec != std::errc{})
                 return fail("-c packet counter not numeric");
             rule.packets = pk;
@@ -540,7 +600,9 @@ bool Parser::run() {
             for (auto it = rule.matches.rbegin(); !handled && it != rule.matches.rend(); ++it)
                 if (!matchOption(*it, a, wasInv, handled)) return false;
             if (!handled && (ip.proto == 6 || ip.proto == 17 || ip.proto == 1) && !ip.invProto) {
-                MatchKind implicit = ip.proto == 6 ? MatchKind::Tcp : ip.proto == 17 ? MatchKind::Udp : MatchKind::Icmp;
+                MatchKind implicit = ip.proto == 6    ? MatchKind::Tcp
+                                     : ip.proto == 17 ? MatchKind::Udp
+                                                      : MatchKind::Icmp;
                 bool loaded = std::any_of(rule.matches.begin(), rule.matches.end(),
                                           [&](const Match& m) { return m.kind == implicit; });
                 if (!loaded) {
@@ -561,7 +623,7 @@ bool Parser::run() {
 } // namespace
 
 RuleParseResult parseRule(const std::vector<std::string>& args, TableId table, Rule& rule) {
-    Parser p{args, table, rule, 0, {}, false, false, {}, false, false, false};
+    Parser p{args, table, rule};
     RuleParseResult result;
     if (!p.run()) {
         result.error = p.err;
@@ -569,12 +631,15 @@ RuleParseResult parseRule(const std::vector<std::string>& args, TableId table, R
     }
     const auto& ip = rule.ip;
     for (auto& m : rule.matches) {
-        if ((m.kind == MatchKind::Tcp && ip.proto != 6) || (m.kind == MatchKind::Udp && ip.proto != 17)) {
-            result.error = m.kind == MatchKind::Tcp ? "TCP match requires '-p tcp'" : "UDP match requires '-p udp'";
+        if ((m.kind == MatchKind::Tcp && ip.proto != 6) ||
+            (m.kind == MatchKind::Udp && ip.proto != 17)) {
+            result.error = m.kind == MatchKind::Tcp ? "TCP match requires '-p tcp'"
+                                                    : "UDP match requires '-p udp'";
             return result;
         }
         if (m.kind == MatchKind::Multiport && (!isPortProto(ip.proto) || ip.invProto)) {
-            result.error = "multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'";
+            result.error =
+                "multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'";
             return result;
         }
         if (m.kind == MatchKind::Multiport && m.portCount == 0) {
@@ -583,7 +648,8 @@ RuleParseResult parseRule(const std::vector<std::string>& args, TableId table, R
         }
         if (m.kind == MatchKind::Limit) {
             // iptables-nft sends nft_limit a whole count per day/hour/min/sec (add_nft_limit).
-            static constexpr std::uint32_t kMult[] = {10000u * 86400u, 10000u * 3600u, 10000u * 60u, 10000u};
+            static constexpr std::uint32_t kMult[] = {10000u * 86400u, 10000u * 3600u, 10000u * 60u,
+                                                      10000u};
             std::size_t k = 1;
             for (; k < 4; ++k)
                 if (m.limitAvg > kMult[k] || kMult[k] / m.limitAvg < kMult[k] % m.limitAvg) break;
@@ -592,6 +658,10 @@ RuleParseResult parseRule(const std::vector<std::string>& args, TableId table, R
         }
         if (m.kind == MatchKind::Conntrack && m.stateMask == 0 && !m.invert) {
             result.error = "conntrack: At least one option is required";
+            return result;
+        }
+        if (m.kind == MatchKind::Icmp && !p.icmpTypeGiven) {
+            result.error = "icmp: option \"--icmp-type\" must be specified\n";
             return result;
         }
         if (m.kind == MatchKind::Comment && !p.commentGiven) {
@@ -621,7 +691,8 @@ RuleParseResult parseRule(const std::vector<std::string>& args, TableId table, R
         return result;
     }
     if (t.kind == TargetKind::Drop && table == TableId::Nat) {
-        result.error = "\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n";
+        result.error = "\nThe \"nat\" table is not intended for filtering, the use of DROP is "
+                       "therefore inhibited.\n\n";
         return result;
     }
     result.hasCounters = std::find(args.begin(), args.end(), "-c") != args.end() ||

@@ -17,16 +17,17 @@ struct ProtoName {
 };
 // /etc/protocols names iptables-save prints through getprotobynumber().
 constexpr ProtoName kProtocols[] = {
-    {1, "icmp"}, {2, "igmp"}, {4, "ipencap"}, {6, "tcp"}, {17, "udp"}, {41, "ipv6"},
-    {47, "gre"}, {50, "esp"}, {51, "ah"}, {58, "ipv6-icmp"}, {89, "ospf"}, {103, "pim"},
-    {112, "vrrp"}, {132, "sctp"}, {136, "udplite"},
+    {1, "icmp"},  {2, "igmp"},  {4, "ipencap"}, {6, "tcp"},    {17, "udp"},
+    {41, "ipv6"}, {47, "gre"},  {50, "esp"},    {51, "ah"},    {58, "ipv6-icmp"},
+    {89, "ospf"}, {103, "pim"}, {112, "vrrp"},  {132, "sctp"}, {136, "udplite"},
 };
 
 } // namespace
 
 std::string asciiLower(std::string_view s) {
     std::string out(s);
-    for (auto& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : out)
+        c = char(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -57,8 +58,8 @@ std::optional<std::uint32_t> parseDecimal(std::string_view s, std::uint32_t max)
 
 std::optional<std::uint16_t> parsePort(std::string_view s) {
     static constexpr std::pair<const char*, std::uint16_t> kServices[] = {
-        {"ftp", 21}, {"ssh", 22}, {"telnet", 23}, {"smtp", 25}, {"domain", 53}, {"http", 80},
-        {"pop3", 110}, {"ntp", 123}, {"imap", 143}, {"snmp", 161}, {"https", 443}};
+        {"ftp", 21},   {"ssh", 22},  {"telnet", 23}, {"smtp", 25},  {"domain", 53}, {"http", 80},
+        {"pop3", 110}, {"ntp", 123}, {"imap", 143},  {"snmp", 161}, {"https", 443}};
     if (auto v = parseDecimal(s, 65535)) return std::uint16_t(*v);
     for (auto& [name, port] : kServices)
         if (s == name) return port;
@@ -98,7 +99,8 @@ bool parsePortRange(std::string_view s, std::uint16_t& lo, std::uint16_t& hi, st
     return true;
 }
 
-bool parseAddressMask(std::string_view s, std::uint32_t& addr, std::uint32_t& mask, std::string& err) {
+bool parseAddressMask(std::string_view s, std::uint32_t& addr, std::uint32_t& mask,
+                      std::string& err) {
     auto slash = s.find('/');
     auto host = s.substr(0, slash);
     auto a = wire::Ipv4Address::parse(host);
@@ -140,23 +142,45 @@ struct IcmpName {
     std::uint8_t type, lo, hi;
 };
 constexpr IcmpName kIcmpNames[] = {
-    {"any", 0xff, 0, 0xff}, {"echo-reply", 0, 0, 0xff}, {"pong", 0, 0, 0xff},
-    {"destination-unreachable", 3, 0, 0xff}, {"network-unreachable", 3, 0, 0},
-    {"host-unreachable", 3, 1, 1}, {"protocol-unreachable", 3, 2, 2},
-    {"port-unreachable", 3, 3, 3}, {"fragmentation-needed", 3, 4, 4},
-    {"source-route-failed", 3, 5, 5}, {"network-unknown", 3, 6, 6}, {"host-unknown", 3, 7, 7},
-    {"network-prohibited", 3, 9, 9}, {"host-prohibited", 3, 10, 10},
-    {"TOS-network-unreachable", 3, 11, 11}, {"TOS-host-unreachable", 3, 12, 12},
-    {"communication-prohibited", 3, 13, 13}, {"host-precedence-violation", 3, 14, 14},
-    {"precedence-cutoff", 3, 15, 15}, {"source-quench", 4, 0, 0xff}, {"redirect", 5, 0, 0xff},
-    {"network-redirect", 5, 0, 0}, {"host-redirect", 5, 1, 1}, {"TOS-network-redirect", 5, 2, 2},
-    {"TOS-host-redirect", 5, 3, 3}, {"echo-request", 8, 0, 0xff}, {"ping", 8, 0, 0xff},
-    {"router-advertisement", 9, 0, 0xff}, {"router-solicitation", 10, 0, 0xff},
-    {"time-exceeded", 11, 0, 0xff}, {"ttl-exceeded", 11, 0, 0xff},
-    {"ttl-zero-during-transit", 11, 0, 0}, {"ttl-zero-during-reassembly", 11, 1, 1},
-    {"parameter-problem", 12, 0, 0xff}, {"ip-header-bad", 12, 0, 0},
-    {"required-option-missing", 12, 1, 1}, {"timestamp-request", 13, 0, 0xff},
-    {"timestamp-reply", 14, 0, 0xff}, {"address-mask-request", 17, 0, 0xff},
+    {"any", 0xff, 0, 0xff},
+    {"echo-reply", 0, 0, 0xff},
+    {"pong", 0, 0, 0xff},
+    {"destination-unreachable", 3, 0, 0xff},
+    {"network-unreachable", 3, 0, 0},
+    {"host-unreachable", 3, 1, 1},
+    {"protocol-unreachable", 3, 2, 2},
+    {"port-unreachable", 3, 3, 3},
+    {"fragmentation-needed", 3, 4, 4},
+    {"source-route-failed", 3, 5, 5},
+    {"network-unknown", 3, 6, 6},
+    {"host-unknown", 3, 7, 7},
+    {"network-prohibited", 3, 9, 9},
+    {"host-prohibited", 3, 10, 10},
+    {"TOS-network-unreachable", 3, 11, 11},
+    {"TOS-host-unreachable", 3, 12, 12},
+    {"communication-prohibited", 3, 13, 13},
+    {"host-precedence-violation", 3, 14, 14},
+    {"precedence-cutoff", 3, 15, 15},
+    {"source-quench", 4, 0, 0xff},
+    {"redirect", 5, 0, 0xff},
+    {"network-redirect", 5, 0, 0},
+    {"host-redirect", 5, 1, 1},
+    {"TOS-network-redirect", 5, 2, 2},
+    {"TOS-host-redirect", 5, 3, 3},
+    {"echo-request", 8, 0, 0xff},
+    {"ping", 8, 0, 0xff},
+    {"router-advertisement", 9, 0, 0xff},
+    {"router-solicitation", 10, 0, 0xff},
+    {"time-exceeded", 11, 0, 0xff},
+    {"ttl-exceeded", 11, 0, 0xff},
+    {"ttl-zero-during-transit", 11, 0, 0},
+    {"ttl-zero-during-reassembly", 11, 1, 1},
+    {"parameter-problem", 12, 0, 0xff},
+    {"ip-header-bad", 12, 0, 0},
+    {"required-option-missing", 12, 1, 1},
+    {"timestamp-request", 13, 0, 0xff},
+    {"timestamp-reply", 14, 0, 0xff},
+    {"address-mask-request", 17, 0, 0xff},
     {"address-mask-reply", 18, 0, 0xff},
 };
 
@@ -223,13 +247,25 @@ bool parseStates(std::string_view s, bool conntrack, std::uint16_t& out, std::st
         auto comma = s.find(',', start);
         auto word = s.substr(start, comma == std::string_view::npos ? s.npos : comma - start);
         std::string w(word);
-        if (w == "INVALID") out |= kStateInvalid;
-        else if (w == "NEW") out |= kStateNew;
-        else if (w == "ESTABLISHED") out |= kStateEstablished;
-        else if (w == "RELATED") out |= kStateRelated;
-        else if (w == "UNTRACKED") out |= kStateUntracked;
-        else if (conntrack && w == "SNAT") out |= kStateSnat;
-        else if (conntrack && w == "DNAT") out |= kStateDnat;
+        // libxt_conntrack and libxt_state compare with strncasecmp over the word's length.
+        const std::string lower = asciiLower(w);
+        auto is = [&](std::string_view name) { return !lower.empty() && name.starts_with(lower); };
+        if (is("invalid"))
+            out |= kStateInvalid;
+        else if (!conntrack && is("established"))
+            out |= kStateEstablished;
+        else if (is("new"))
+            out |= kStateNew;
+        else if (is("established"))
+            out |= kStateEstablished;
+        else if (is("related"))
+            out |= kStateRelated;
+        else if (is("untracked"))
+            out |= kStateUntracked;
+        else if (conntrack && is("snat"))
+            out |= kStateSnat;
+        else if (conntrack && is("dnat"))
+            out |= kStateDnat;
         else {
             err = conntrack ? "Bad ctstate \"" + w + "\"" : "Bad state \"" + w + "\"";
             return false;
@@ -240,9 +276,9 @@ bool parseStates(std::string_view s, bool conntrack, std::uint16_t& out, std::st
     return true;
 }
 
-constexpr const char* kAddrTypeNames[] = {"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST",
-                                          "MULTICAST", "BLACKHOLE", "UNREACHABLE", "PROHIBIT",
-                                          "THROW", "NAT", "XRESOLVE"};
+constexpr const char* kAddrTypeNames[] = {"UNSPEC",   "UNICAST",   "LOCAL",     "BROADCAST",
+                                          "ANYCAST",  "MULTICAST", "BLACKHOLE", "UNREACHABLE",
+                                          "PROHIBIT", "THROW",     "NAT",       "XRESOLVE"};
 
 bool parseAddrTypes(std::string_view s, std::uint16_t& out, std::string& err) {
     out = 0;
@@ -288,7 +324,8 @@ bool parseNatTo(std::string_view s, NatRange& r, std::string& err) {
     if (!addr.empty()) {
         auto dash = addr.find('-');
         auto lo = wire::Ipv4Address::parse(addr.substr(0, dash));
-        auto hi = dash == std::string_view::npos ? lo : wire::Ipv4Address::parse(addr.substr(dash + 1));
+        auto hi =
+            dash == std::string_view::npos ? lo : wire::Ipv4Address::parse(addr.substr(dash + 1));
         if (!lo || !hi) {
             err = "Bad IP address \"" + std::string(addr) + "\"";
             return false;
@@ -327,25 +364,38 @@ bool parseToPorts(std::string_view s, NatRange& r, std::string& err) {
     return true;
 }
 
-std::optional<RejectWith> parseRejectWith(std::string_view s) {
-    static constexpr std::pair<const char*, RejectWith> kNames[] = {
-        {"icmp-net-unreachable", RejectWith::NetUnreachable}, {"net-unreach", RejectWith::NetUnreachable},
-        {"icmp-host-unreachable", RejectWith::HostUnreachable}, {"host-unreach", RejectWith::HostUnreachable},
-        {"icmp-port-unreachable", RejectWith::PortUnreachable}, {"port-unreach", RejectWith::PortUnreachable},
-        {"icmp-proto-unreachable", RejectWith::ProtoUnreachable}, {"proto-unreach", RejectWith::ProtoUnreachable},
-        {"icmp-net-prohibited", RejectWith::NetProhibited}, {"net-prohib", RejectWith::NetProhibited},
-        {"icmp-host-prohibited", RejectWith::HostProhibited}, {"host-prohib", RejectWith::HostProhibited},
-        {"icmp-admin-prohibited", RejectWith::AdminProhibited}, {"admin-prohib", RejectWith::AdminProhibited},
-        {"tcp-reset", RejectWith::TcpReset}, {"tcp-rst", RejectWith::TcpReset}};
-    for (auto& [name, with] : kNames)
-        if (s == name) return with;
+std::optional<RejectWith> parseRejectWith(std::string_view s, std::string& err) {
+    struct Name {
+        const char* name;
+        const char* alias;
+        std::optional<RejectWith> with; // nullopt: echo-reply, refused since iptables 1.4
+    };
+    static constexpr Name kNames[] = {
+        {"icmp-net-unreachable", "net-unreach", RejectWith::NetUnreachable},
+        {"icmp-host-unreachable", "host-unreach", RejectWith::HostUnreachable},
+        {"icmp-proto-unreachable", "proto-unreach", RejectWith::ProtoUnreachable},
+        {"icmp-port-unreachable", "port-unreach", RejectWith::PortUnreachable},
+        {"echo-reply", "echoreply", std::nullopt},
+        {"icmp-net-prohibited", "net-prohib", RejectWith::NetProhibited},
+        {"icmp-host-prohibited", "host-prohib", RejectWith::HostProhibited},
+        {"tcp-reset", "tcp-rst", RejectWith::TcpReset},
+        {"icmp-admin-prohibited", "admin-prohib", RejectWith::AdminProhibited}};
+    const std::string lower = asciiLower(s);
+    for (const auto& n : kNames) {
+        if (!std::string_view(n.name).starts_with(lower) &&
+            !std::string_view(n.alias).starts_with(lower))
+            continue;
+        if (!n.with) err = "--reject-with echo-reply no longer supported";
+        return n.with;
+    }
+    err = "unknown reject type \"" + std::string(s) + "\"";
     return std::nullopt;
 }
 
 std::optional<std::uint8_t> parseLogLevel(std::string_view s) {
     static constexpr std::pair<const char*, std::uint8_t> kLevels[] = {
-        {"emerg", 0}, {"panic", 0}, {"alert", 1}, {"crit", 2}, {"err", 3}, {"error", 3},
-        {"warning", 4}, {"warn", 4}, {"notice", 5}, {"info", 6}, {"debug", 7}};
+        {"emerg", 0},   {"panic", 0}, {"alert", 1},  {"crit", 2}, {"err", 3},  {"error", 3},
+        {"warning", 4}, {"warn", 4},  {"notice", 5}, {"info", 6}, {"debug", 7}};
     if (auto v = parseDecimal(s, 7)) return std::uint8_t(*v);
     for (auto& [name, level] : kLevels)
         if (asciiLower(s) == name) return level;
@@ -359,12 +409,19 @@ bool parseRate(std::string_view s, std::uint32_t& avg) {
     if (slash != std::string_view::npos) {
         auto unit = s.substr(slash + 1);
         if (unit.empty()) return false;
-        auto is = [&](std::string_view full) { return unit.size() <= full.size() && full.substr(0, unit.size()) == unit; };
-        if (is("second")) mult = 1;
-        else if (is("minute")) mult = 60;
-        else if (is("hour")) mult = 3600;
-        else if (is("day")) mult = 86400;
-        else return false;
+        auto is = [&](std::string_view full) {
+            return unit.size() <= full.size() && full.substr(0, unit.size()) == unit;
+        };
+        if (is("second"))
+            mult = 1;
+        else if (is("minute"))
+            mult = 60;
+        else if (is("hour"))
+            mult = 3600;
+        else if (is("day"))
+            mult = 86400;
+        else
+            return false;
     }
     auto n = parseDecimal(s.substr(0, slash), 0xffffffffu);
     if (!n || *n == 0) return false;
@@ -372,7 +429,9 @@ bool parseRate(std::string_view s, std::uint32_t& avg) {
     return true;
 }
 
-bool isPortProto(std::uint8_t p) { return p == 6 || p == 17 || p == 132 || p == 33 || p == 136; }
+bool isPortProto(std::uint8_t p) {
+    return p == 6 || p == 17 || p == 132 || p == 33 || p == 136;
+}
 
 std::optional<std::uint8_t> parseProtocol(std::string_view text) {
     auto t = asciiLower(text);

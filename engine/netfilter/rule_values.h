@@ -33,7 +33,8 @@ bool parseMarkMask(std::string_view s, std::uint32_t& value, std::uint32_t& mask
 // "a.b.c.d[-e.f.g.h][:port[-port]]" of --to-destination / --to-source.
 bool parseNatTo(std::string_view s, NatRange& r, std::string& err);
 bool parseToPorts(std::string_view s, NatRange& r, std::string& err);
-std::optional<RejectWith> parseRejectWith(std::string_view s);
+// libxt_REJECT: a case-insensitive prefix of a name or its alias, first in the kernel's order.
+std::optional<RejectWith> parseRejectWith(std::string_view s, std::string& err);
 std::optional<std::uint8_t> parseLogLevel(std::string_view s);
 // N/sec|minute|hour|day (any prefix of the unit) into XT_LIMIT_SCALE units per packet.
 bool parseRate(std::string_view s, std::uint32_t& avg);

@@ -377,14 +377,15 @@ std::optional<std::string> Ruleset::command(const std::vector<std::string>& argv
     std::string body = e->substr(1);
     switch ((*e)[0]) {
     case 'U':
-        if (body.starts_with("Bad argument")) return body; // iptables prints this one bare
+        // iptables prints these bare
+        if (body.starts_with("Bad argument") || body.starts_with("--reject-with echo-reply")) return body;
         return fmt::format("iptables {}: {}", kVersion, body);
     case 'K': return fmt::format("iptables {}: {}", kVersion, body);
     default: return "iptables: " + body;
     }
 }
 
-std::optional<std::string> Ruleset::restore(std::string_view text, bool counters) {
+std::optional<std::string> Ruleset::restore(std::string_view text, bool counters, bool noflush) {
     auto saved = m_tables;
     bool inTable = false;
     TableId current = TableId::Filter;
@@ -411,7 +412,7 @@ std::optional<std::string> Ruleset::restore(std::string_view text, bool counters
                                         kVersion, lineNo, line.substr(1), lineNo));
             current = *t;
             inTable = true;
-            m_tables[std::size_t(*t)] = freshTable(*t);
+            if (!noflush) m_tables[std::size_t(*t)] = freshTable(*t);
             m_tables[std::size_t(*t)].present = true;
             continue;
         }
@@ -449,7 +450,9 @@ std::optional<std::string> Ruleset::restore(std::string_view text, bool counters
                     c.packets = p;
                     c.bytes = b;
                 }
-            } else if (ci < 0) {
+            } else if (ci >= 0) {
+                table.chains[std::size_t(ci)].rules.clear();
+            } else {
                 Chain c;
                 c.name = words[0];
                 ensureHandle(table, c);

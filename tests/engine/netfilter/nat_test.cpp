@@ -37,14 +37,14 @@ Bytes withIp(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, std::size_
     ip.ident = 0x4242;
     ip.payloadLength = std::uint16_t(l4Length);
     Bytes out(ip.totalLength());
-    ip.emit(std::span(out).first(ip.headerLength()));
+    ip.writeTo(std::span(out).first(ip.headerLength()));
     return out;
 }
 
 Bytes udp(Ipv4Address src, std::uint16_t sport, Ipv4Address dst, std::uint16_t dport) {
     wire::UdpRepr u{sport, dport, kPayload};
     Bytes out = withIp(src, dst, wire::kIpProtoUdp, u.bufferLength());
-    u.emit(std::span(out).subspan(20), src, dst);
+    u.writeTo(std::span(out).subspan(20), src, dst);
     return out;
 }
 
@@ -59,7 +59,7 @@ Bytes tcp(Ipv4Address src, std::uint16_t sport, Ipv4Address dst, std::uint16_t d
     t.window = 1024;
     t.payload = kPayload;
     Bytes out = withIp(src, dst, wire::kIpProtoTcp, t.bufferLength());
-    t.emit(std::span(out).subspan(20), src, dst);
+    t.writeTo(std::span(out).subspan(20), src, dst);
     return out;
 }
 
@@ -71,7 +71,7 @@ Bytes icmp(Ipv4Address src, Ipv4Address dst, std::uint8_t type, std::uint8_t cod
     m.restOfHeader = rest;
     m.payload = payload;
     Bytes out = withIp(src, dst, wire::kIpProtoIcmp, m.bufferLength());
-    m.emit(std::span(out).subspan(20));
+    m.writeTo(std::span(out).subspan(20));
     return out;
 }
 

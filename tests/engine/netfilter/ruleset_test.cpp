@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Golden outputs below were recorded from iptables v1.8.9 (nf_tables) on Debian 12,
 // in a throwaway network namespace (`ip netns exec NS iptables ...` then `iptables-save`).
+#include "netfilter/iptables_input.h"
 #include "netfilter/ruleset.h"
 
 #include <catch2/catch.hpp>
@@ -527,6 +528,17 @@ TEST_CASE("more command errors and silent truncation", "[netfilter][errors]") {
          "iptables v1.8.9 (nf_tables): interface name `xxxxxxxxxxxxxxxx' must be shorter than IFNAMSIZ (15)"},
         {"iptables -A INPUT -s 10.0.0.0/33 -j ACCEPT", "iptables v1.8.9 (nf_tables): invalid mask `33' specified"},
         {"iptables -A INPUT -j ACCEPT -j DROP", "iptables v1.8.9 (nf_tables): multiple -j flags not allowed"},
+        {"iptables -A INPUT -p tcp -m multiport --dports 22:22 -j ACCEPT", "iptables v1.8.9 (nf_tables): invalid portrange specified"},
+        {"iptables -t mangle -A INPUT -j TTL --ttl-inc 0",
+         "iptables v1.8.9 (nf_tables): TTL: bad value for option \"--ttl-inc\", or out of range (1-255).\n"},
+        {"iptables -A INPUT -p icmp -m icmp -j ACCEPT", "iptables v1.8.9 (nf_tables): icmp: option \"--icmp-type\" must be specified\n"},
+        {"iptables -A INPUT -m pkttype --pkt-type outgoing", "iptables v1.8.9 (nf_tables): Bad packet type 'outgoing'"},
+        {"iptables -A INPUT -j REJECT --reject-with echo-reply", "--reject-with echo-reply no longer supported"},
+        {"iptables -A INPUT -j REJECT --reject-with icmp-port-unreachablex",
+         "iptables v1.8.9 (nf_tables): unknown reject type \"icmp-port-unreachablex\""},
+        {"iptables -t nat -A POSTROUTING -j SNAT --to-source 1.2.3.4 --to-source 1.2.3.5",
+         "iptables v1.8.9 (nf_tables): SNAT: option \"--to-source\" can only be used once.\n"},
+        {"iptables -t nat -A PREROUTING -p tcp -j REDIRECT --persistent", "iptables v1.8.9 (nf_tables): unknown option \"--persistent\""},
         {"iptables -D INPUT -A INPUT", "iptables v1.8.9 (nf_tables): Cannot use -A with -D"},
         {"iptables -A INPUT extra -j ACCEPT", "Bad argument `extra'"},
         {"iptables -A INPUT -p udp -m tcp --dport 5 -j ACCEPT", "iptables v1.8.9 (nf_tables): TCP match requires '-p tcp'"},
@@ -580,4 +592,90 @@ TEST_CASE("matches keep the order they were given in", "[netfilter][save]") {
 -A INPUT -m comment --comment a -m comment --comment b -j ACCEPT
 COMMIT
 )");
+}
+
+// Recorded from iptables 1.8.9 (nf_tables): the spellings iptables accepts and rewrites.
+TEST_CASE("iptables-save rewrites of abbreviations, aliases and no-op options",
+          "[netfilter][save]") {
+    Ruleset rs;
+    auto err = rs.restore(
+        "*filter\n"
+        "-A INPUT -i + -j ACCEPT\n"
+        "-A INPUT ! -i + -j ACCEPT\n"
+        "-A INPUT -p tcp --dport 0:65535 --sport 5 -j ACCEPT\n"
+        "-A INPUT -p tcp --tcp-flags NONE NONE -j ACCEPT\n"
+        "-A INPUT -m conntrack --ctstate new,Estab -j ACCEPT\n"
+        "-A INPUT -m state --state inv -j DROP\n"
+        "-A INPUT -j REJECT --reject-with icmp-proto-unreach\n"
+        "-A INPUT -j REJECT --reject-with ICMP\n"
+        "-A INPUT -j REJECT --reject-with icmp-host\n"
+        "-A INPUT -p tcp -j REJECT --reject-with tcp-rst\n"
+        "COMMIT\n"
+        "*raw\n-A OUTPUT -j CT\nCOMMIT\n"
+        "*nat\n"
+        "-A PREROUTING -p tcp -j DNAT --to-destination 1.2.3.4 --random --persistent\n"
+        "-A PREROUTING -p tcp -j REDIRECT --to-ports 5 --random\n"
+        "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4 --random-fully --persistent --random\n"
+        "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 5-6 --random-fully --random\n"
+        "COMMIT\n");
+    REQUIRE_FALSE(err.has_value());
+    CHECK(rs.save(false) ==
+          "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j CT\nCOMMIT\n"
+          "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+          "-A INPUT -j ACCEPT\n"
+          "-A INPUT ! -i + -j ACCEPT\n"
+          "-A INPUT -p tcp -m tcp --sport 5 -j ACCEPT\n"
+          "-A INPUT -p tcp -m tcp -j ACCEPT\n"
+          "-A INPUT -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT\n"
+          "-A INPUT -m state --state INVALID -j DROP\n"
+          "-A INPUT -j REJECT --reject-with icmp-proto-unreachable\n"
+          "-A INPUT -j REJECT --reject-with icmp-net-unreachable\n"
+          "-A INPUT -j REJECT --reject-with icmp-host-unreachable\n"
+          "-A INPUT -p tcp -j REJECT --reject-with tcp-reset\n"
+          "COMMIT\n"
+          "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING "
+          "ACCEPT [0:0]\n"
+          "-A PREROUTING -p tcp -j DNAT --to-destination 1.2.3.4 --random --persistent\n"
+          "-A PREROUTING -p tcp -j REDIRECT --to-ports 5 --random\n"
+          "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4 --random --random-fully --persistent\n"
+          "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 5-6 --random --random-fully\n"
+          "COMMIT\n");
+    // A bare CT only attaches a template: the packet stays tracked.
+    PacketInfo p;
+    const std::vector<std::uint8_t> bytes{0x45, 0, 0,  20, 0, 0, 0,  0, 64, 17,
+                                          0,    0, 10, 0,  0, 1, 10, 0, 0,  2};
+    p.ip = bytes;
+    CHECK_FALSE(rs.traverse(TableId::Raw, Hook::LocalOut, p, 0).notrack);
+    CHECK(rs.listVerbose(TableId::Nat).find("to:1.2.3.4 random random-fully persistent") !=
+          std::string::npos);
+}
+
+// Recorded from iptables 1.8.9 (nf_tables): `iptables-restore --noflush` adds to the tables,
+// flushes a user chain its ":CHAIN" line names and leaves built-in chains' rules alone.
+TEST_CASE("iptables-restore --noflush from a scenario block", "[netfilter][restore]") {
+    Ruleset rs;
+    REQUIRE_FALSE(run(rs, "iptables -N X"));
+    REQUIRE_FALSE(run(rs, "iptables -A X -j ACCEPT"));
+    REQUIRE_FALSE(run(rs, "iptables -A INPUT -j X"));
+    REQUIRE_FALSE(run(rs, "iptables -P INPUT DROP"));
+    stackscope::IptablesInput in;
+    in.kind = stackscope::IptablesInput::Kind::Restore;
+    in.argv = {"iptables-restore", "--noflush"};
+    in.text = "*filter\n:X - [0:0]\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -j ACCEPT\n-A X -j "
+              "DROP\nCOMMIT\n";
+    REQUIRE_FALSE(applyIptablesInput(rs, in));
+    in.argv = {"iptables-restore", "-n"};
+    in.text = "*filter\n-D INPUT -p udp -j ACCEPT\n-I INPUT 1 -p tcp -j ACCEPT\n-N NEWC\nCOMMIT\n";
+    REQUIRE_FALSE(applyIptablesInput(rs, in));
+    CHECK(rs.save(false) ==
+          "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+          ":NEWC - [0:0]\n:X - [0:0]\n"
+          "-A INPUT -p tcp -j ACCEPT\n-A INPUT -j X\n-A X -j DROP\nCOMMIT\n");
+    // Without --noflush the block replaces the table; -c keeps the counters it names.
+    in.argv = {"iptables-restore", "-c"};
+    in.text = "*filter\n:INPUT DROP [3:120]\n[1:40] -A INPUT -j ACCEPT\nCOMMIT\n";
+    REQUIRE_FALSE(applyIptablesInput(rs, in));
+    CHECK(rs.save(true) ==
+          "*filter\n:INPUT DROP [3:120]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+          "[1:40] -A INPUT -j ACCEPT\nCOMMIT\n");
 }
