@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // stackscope [FILE...]: opens scenarios and captures (told apart by content);
 // with no file, the bundled demo.
+#include "ui/editors/config_document.h"
+#include "ui/editors/editors_dock.h"
 #include "ui/main_window.h"
 #include "ui/session.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QPalette>
 #include <QStyleFactory>
 #include <QTimer>
@@ -54,7 +57,12 @@ int main(int argc, char** argv) {
     QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use a dark palette."));
     QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for the screenshot."), QStringLiteral("WxH"),
                             QStringLiteral("1600x1000"));
-    for (QCommandLineOption* o : {&screenshot, &steps, &packets, &presentation, &dark, &size}) {
+    // Host editors for screenshots: the tab to show and commands to apply first.
+    QCommandLineOption editorTab(QStringLiteral("editor-tab"), QStringLiteral("Show the host editors on tab NAME."),
+                                 QStringLiteral("NAME"));
+    QCommandLineOption edit(QStringLiteral("edit"), QStringLiteral("Apply a command to the host (what-if)."),
+                            QStringLiteral("COMMAND"));
+    for (QCommandLineOption* o : {&screenshot, &steps, &packets, &presentation, &dark, &size, &editorTab, &edit}) {
         o->setFlags(QCommandLineOption::HiddenFromHelp);
         parser.addOption(*o);
     }
@@ -75,6 +83,16 @@ int main(int argc, char** argv) {
             auto* session = window.session();
             for (int i = 0; ok && i < parser.value(packets).toInt(); ++i) session->stepPacket();
             for (int i = 0; ok && i < parser.value(steps).toInt(); ++i) session->stepForward();
+            if (ok && parser.isSet(editorTab)) {
+                auto* editors = window.editors();
+                if (auto* dock = qobject_cast<QDockWidget*>(editors->parent())) {
+                    dock->show();
+                    dock->raise();
+                    window.resizeDocks({dock}, {window.height() / 2}, Qt::Vertical);
+                }
+                editors->showTab(parser.value(editorTab));
+                for (const QString& command : parser.values(edit)) editors->document()->applyCommands(command);
+            }
             // Let the last token animation finish before grabbing.
             QTimer::singleShot(1600, &window, [&, ok] {
                 const bool saved = window.grab().save(parser.value(screenshot));

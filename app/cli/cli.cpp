@@ -20,6 +20,7 @@ constexpr const char* kFooter = R"(Examples:
   stackscope-cli run router.scn --rx eth0=lan.pcap --rx eth1=wan.pcap \
       --tx-pcap eth1=forwarded.pcap --counters-json counters.json --settle 2s
   stackscope-cli run web1.scn --rx eth0=incoming.pcap --trace - | grep DROP
+  stackscope-cli live web1.scn --tap eth0=tap0 --duration 60s --record session.pcap
 
 Exit status: 0 on success, 2 on bad arguments, scenario errors or unreadable
 captures, 1 when an output file could not be written or a view is not
@@ -105,6 +106,11 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     showCmd->add_flag("--iptables-save", showIptablesSave,
                       "The netfilter ruleset exactly as iptables-save prints it (no comment lines).");
 
+#ifdef STACKSCOPE_ENABLE_LIVE
+    LiveOptions live;
+    CLI::App* liveCmd = addLiveCommand(app, live);
+#endif
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -113,6 +119,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     }
 
     if (runCmd->parsed()) return runCommand(run, out, err);
+#ifdef STACKSCOPE_ENABLE_LIVE
+    if (liveCmd->parsed()) return liveCommand(live, out, err);
+#endif
     if (checkCmd->parsed()) return checkCommand(checkScenario, out, err);
     if (dumpCmd->parsed()) return dumpCommand(dumpScenario, out, err);
     if (showCmd->parsed()) {

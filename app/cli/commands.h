@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace stackscope::cli {
 
 struct RunOptions {
@@ -21,6 +25,23 @@ struct RunOptions {
 };
 
 int runCommand(const RunOptions& options, std::ostream& out, std::ostream& err);
+
+// `stackscope-cli live`: live_command.cpp.
+struct LiveOptions {
+    std::string scenario;
+    std::vector<std::string> tap;     // "IFACE=TAPNAME"
+    std::vector<std::string> capture; // "IFACE=HOSTIFACE"
+    std::string filter;               // BPF capture filter for --capture
+    std::string duration;             // empty: until SIGINT/SIGTERM
+    std::string countersJson;
+    std::string trace;
+    std::string record;               // pcap of the input frames, plus a scenario copy
+    std::vector<std::string> show;
+    std::uint64_t seed = 1;
+};
+int liveCommand(const LiveOptions& options, std::ostream& out, std::ostream& err);
+// Declares the `live` subcommand on `app`, parsing into `options`.
+CLI::App* addLiveCommand(CLI::App& app, LiveOptions& options);
 int checkCommand(const std::string& path, std::ostream& out, std::ostream& err);
 int dumpCommand(const std::string& path, std::ostream& out, std::ostream& err);
 // `stackscope-cli show SCENARIO --iptables-save`: the ruleset as iptables-save prints it.
