@@ -10,6 +10,7 @@
 #include <QChartView>
 #include <QEvent>
 #include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QValueAxis>
 
@@ -85,11 +86,22 @@ ChartsPanel::ChartsPanel(Session* session, QWidget* parent) : QWidget(parent), m
         s->attachAxis(m_pathsY);
         m_pathSeries[std::size_t(p)] = s;
     }
+    m_queueChart = makeChart(tr("Queue depth"), tr("packets waiting (peak)"), &m_queueX, &m_queueY);
+    for (std::size_t q = 0; q < kQueueKinds; ++q) {
+        auto* s = new QLineSeries(m_queueChart);
+        s->setName(queueName(QueueKind(q)));
+        m_queueChart->addSeries(s);
+        s->attachAxis(m_queueX);
+        s->attachAxis(m_queueY);
+        m_queueSeries[q] = s;
+    }
     m_dropsView = new QChartView(m_dropsChart, this);
     m_dropsView->setObjectName(QStringLiteral("dropsChartView"));
     m_pathsView = new QChartView(m_pathsChart, this);
     m_pathsView->setObjectName(QStringLiteral("pathsChartView"));
-    for (QChartView* v : {m_dropsView, m_pathsView}) {
+    m_queueView = new QChartView(m_queueChart, this);
+    m_queueView->setObjectName(QStringLiteral("queueChartView"));
+    for (QChartView* v : {m_dropsView, m_pathsView, m_queueView}) {
         v->setRenderHint(QPainter::Antialiasing);
         v->setMinimumSize(200, 160);
     }
@@ -166,6 +178,9 @@ void ChartsPanel::refresh() {
         }
         m_dropSeries.clear();
         for (QLineSeries* s : m_pathSeries) s->clear();
+        for (QLineSeries* s : m_queueSeries) s->clear();
+        setTimeRange(m_queueX, 0, 1);
+        setCountRange(m_queueY, 0);
         setTimeRange(m_dropsX, 0, 1);
         setTimeRange(m_pathsX, 0, 1);
         setCountRange(m_dropsY, 0);
@@ -259,6 +274,30 @@ void ChartsPanel::refresh() {
     setTimeRange(m_pathsX, start, end);
     setCountRange(m_dropsY, dropMax);
     setCountRange(m_pathsY, pathMax);
+    refreshQueues(events, position);
+}
+
+void ChartsPanel::refreshQueues(const std::vector<TraceEvent>& events, std::uint64_t position) {
+    const QueueDepthSeries d = queueDepthSeries(events, position, kMaxPoints);
+    std::uint64_t peak = 0;
+    for (std::size_t q = 0; q < kQueueKinds; ++q) {
+        // A step line: each bucket's peak holds from its start to its end.
+        QList<QPointF> points;
+        Nanos from = d.start;
+        for (std::size_t b = 0; b < d.bucketEnd.size(); ++b) {
+            points.append(QPointF(double(from) / 1e9, double(d.depth[q][b])));
+            points.append(QPointF(double(d.bucketEnd[b]) / 1e9, double(d.depth[q][b])));
+            from = d.bucketEnd[b];
+        }
+        m_queueSeries[q]->replace(points);
+        // Queues that never held a packet stay out of the legend.
+        m_queueSeries[q]->setVisible(d.peak[q] > 0);
+        const auto markers = m_queueChart->legend()->markers(m_queueSeries[q]);
+        for (QLegendMarker* m : markers) m->setVisible(d.peak[q] > 0);
+        peak = std::max(peak, d.peak[q]);
+    }
+    setTimeRange(m_queueX, double(d.start) / 1e9, double(d.end) / 1e9);
+    setCountRange(m_queueY, peak);
 }
 
 void ChartsPanel::applyTheme() {
@@ -267,7 +306,7 @@ void ChartsPanel::applyTheme() {
     QFont titleFont = font();
     titleFont.setBold(true);
     titleFont.setPointSizeF(titleFont.pointSizeF() * 1.1);
-    for (QChart* chart : {m_dropsChart, m_pathsChart}) {
+    for (QChart* chart : {m_dropsChart, m_pathsChart, m_queueChart}) {
         // The theme picks series colours that read on the background; the
         // background and text then follow the application's palette.
         chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
@@ -287,7 +326,7 @@ void ChartsPanel::applyTheme() {
             axis->setGridLineColor(grid);
         }
     }
-    for (QChartView* v : {m_dropsView, m_pathsView}) v->setBackgroundBrush(pal.brush(QPalette::Base));
+    for (QChartView* v : {m_dropsView, m_pathsView, m_queueView}) v->setBackgroundBrush(pal.brush(QPalette::Base));
 }
 
 void ChartsPanel::showEvent(QShowEvent* event) {
@@ -298,7 +337,7 @@ void ChartsPanel::showEvent(QShowEvent* event) {
 void ChartsPanel::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
     // With some hysteresis so a size near the threshold does not flip back and forth.
-    if (m_isWide ? width() < height() * 5 / 4 : width() > height() * 7 / 4)
+    if (m_isWide ? width() < height() * 2 : width() > height() * 5 / 2)
         setWide(!m_isWide);
 }
 
@@ -309,13 +348,16 @@ void ChartsPanel::setWide(bool wide) {
         m_tabs->clear();
         m_wideLayout->addWidget(m_dropsView);
         m_wideLayout->addWidget(m_pathsView);
+        m_wideLayout->addWidget(m_queueView);
         // The tab widget hid them on removal; show now rather than on the next event loop pass.
         m_dropsView->show();
         m_pathsView->show();
+        m_queueView->show();
         m_modes->setCurrentWidget(m_wide);
     } else {
         m_tabs->addTab(m_dropsView, tr("Drops"));
         m_tabs->addTab(m_pathsView, tr("Paths"));
+        m_tabs->addTab(m_queueView, tr("Queues"));
         m_modes->setCurrentWidget(m_tabs);
     }
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Charts of what happened up to the cursor over virtual time: cumulative drops
-// by reason, and cumulative packets through each path (RX, forward, local, TX).
+// by reason, cumulative packets through each path (RX, forward, local, TX), and
+// the depth of each kernel queue.
 #pragma once
 
 #include "sim/drop_reason.h"
 #include "sim/stage.h"
+#include "sim/trace.h"
+#include "ui/queue_fill.h"
 
 #include <QElapsedTimer>
 #include <QTimer>
@@ -42,6 +45,8 @@ public:
     // The series of one drop reason, null when the reason has no drop before the cursor.
     QLineSeries* dropSeries(DropReason reason) const;
     QLineSeries* pathSeries(Path path) const { return m_pathSeries[std::size_t(path)]; }
+    QChart* queueChart() const { return m_queueChart; }
+    QLineSeries* queueSeries(QueueKind q) const { return m_queueSeries[std::size_t(q)]; }
 
 public slots:
     // Recompute both charts now, visible or not.
@@ -54,6 +59,7 @@ protected:
 
 private:
     void scheduleRefresh();
+    void refreshQueues(const std::vector<TraceEvent>& events, std::uint64_t position);
     void applyTheme();
     void setWide(bool wide);
     QChart* makeChart(const QString& title, const QString& yTitle, QValueAxis** x, QValueAxis** y);
@@ -68,6 +74,11 @@ private:
     bool m_isWide = false;
     QChartView* m_dropsView;
     QChartView* m_pathsView;
+    QChartView* m_queueView;
+    QChart* m_queueChart;
+    QValueAxis* m_queueX;
+    QValueAxis* m_queueY;
+    std::array<QLineSeries*, kQueueKinds> m_queueSeries{};
     QChart* m_dropsChart;
     QChart* m_pathsChart;
     QValueAxis* m_dropsX;

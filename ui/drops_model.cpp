@@ -67,6 +67,11 @@ std::uint64_t DropsModel::firstEventAt(int row) const {
     return row >= 0 && row < rowCount() ? m_rows[std::size_t(row)].second.firstSeq : kNoSeq;
 }
 
+std::optional<DropKey> DropsModel::keyAt(int row) const {
+    if (row < 0 || row >= rowCount()) return std::nullopt;
+    return m_rows[std::size_t(row)].first;
+}
+
 std::uint64_t DropsModel::totalDrops() const {
     std::uint64_t n = 0;
     for (const auto& r : m_rows) n += r.second.count;

@@ -7,6 +7,8 @@
 
 #include <QAbstractTableModel>
 
+#include <optional>
+
 namespace stackscope::ui {
 
 class Session;
@@ -25,6 +27,7 @@ public:
 
     // The first event of the row's group (an index into the trace), kNoSeq when none.
     std::uint64_t firstEventAt(int row) const;
+    std::optional<DropKey> keyAt(int row) const;
     std::uint64_t totalDrops() const;
 
 private:

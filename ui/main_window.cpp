@@ -52,6 +52,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_charts = new ChartsPanel(m_session, this);
     createDocks();
     createActions();
+    setupEditors();
+    setupTools();
 
     connect(m_scene, &StackScene::stageActivated, m_narration, &NarrationPanel::showStage);
     connect(m_scene, &StackScene::stageActivated, this, [this] { m_narrationDock->raise(); });
@@ -254,7 +256,8 @@ void MainWindow::setPresentationMode(bool on) {
         restoreState(m_statusBeforePresentation, kStateVersion);
     }
     m_narration->setLargeText(on);
-    m_view->fitToWindow();
+    m_scene->setPresentation(on);
+    m_view->setPresentation(on);
 }
 
 void MainWindow::jumpToEvent(std::uint64_t seq) {
@@ -268,15 +271,8 @@ void MainWindow::jumpToPacketRow(int row) {
     if (packet == kNoPacket || !m_session->isLoaded()) return;
     const PacketState* s = m_session->state().packet(packet);
     if (s && s->firstSeq != kNoSeq) return jumpToEvent(s->firstSeq);
-    // Not simulated yet: run ahead until the packet's first event.
-    m_session->setRunning(false);
-    Breakpoint bp;
-    bp.predicate = [packet](const TraceEvent& e) { return e.packet == packet; };
-    const std::uint64_t from = m_session->position();
-    if (m_session->stepper()->runUntil(bp))
-        m_session->seek(m_session->position());
-    else
-        m_session->seek(from);
+    // Not simulated yet: a worker runs ahead so the window stays responsive.
+    seekToPacket(packet);
 }
 
 void MainWindow::showShortcuts() {
@@ -290,7 +286,8 @@ void MainWindow::showShortcuts() {
         "<tr><td><b>Ctrl+wheel</b>, <b>Ctrl++</b>, <b>Ctrl+-</b></td><td>zoom the diagram</td></tr>"
         "<tr><td><b>Ctrl+0</b></td><td>fit the diagram to the window</td></tr>"
         "<tr><td>drag</td><td>pan the diagram</td></tr>"
-        "<tr><td>right-click a box</td><td>toggle a breakpoint on that stage</td></tr>"
+        "<tr><td>right-click a box</td><td>break on that stage or its hook chain, or add a rule breakpoint</td></tr>"
+        "<tr><td><b>Ctrl+B</b></td><td>add a breakpoint: stage, hook chain, rule, drop reason or packet filter</td></tr>"
         "<tr><td>click a box</td><td>explain that stage in the narration</td></tr>"
         "<tr><td><b>Ctrl+Shift+P</b></td><td>presentation mode (large, docks hidden); <b>Esc</b> leaves it</td></tr>"
         "<tr><td><b>Ctrl+O</b></td><td>open a scenario or capture</td></tr>"
@@ -302,19 +299,11 @@ void MainWindow::showShortcuts() {
     box.exec();
 }
 
-void MainWindow::showAbout() {
-    QMessageBox::about(this, tr("About Stackscope"),
-                       tr("<h3>Stackscope %1</h3><p>A microscope for the Linux network stack: packets from a "
-                          "capture or from the simulated host's own sockets, stepped through a model of "
-                          "the kernel's IPv4 receive, forward and transmit paths, one kernel function at a "
-                          "time.</p><p>Licensed under the GNU GPL version 3 or later.</p>")
-                           .arg(QStringLiteral(STACKSCOPE_VERSION)));
-}
-
 void MainWindow::updateTitle() {
     QStringList names;
     for (const QString& s : m_session->sources()) names << QFileInfo(s).fileName();
-    setWindowTitle(names.isEmpty() ? tr("Stackscope") : tr("%1 — Stackscope").arg(names.join(QStringLiteral(", "))));
+    // [*] is where Qt puts the modified marker once the host configuration is edited.
+    setWindowTitle(names.isEmpty() ? tr("Stackscope[*]") : tr("%1[*] — Stackscope").arg(names.join(QStringLiteral(", "))));
 }
 
 } // namespace stackscope::ui

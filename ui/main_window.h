@@ -32,6 +32,9 @@ class DropsModel;
 class Inspector;
 class CountersPanel;
 class ChartsPanel;
+class BreakpointsPanel;
+class PacketSeeker;
+class EditorsDock;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -57,6 +60,7 @@ public:
     DropsModel* dropsModel() const { return m_drops; }
     CountersPanel* countersPanel() const { return m_counters; }
     ChartsPanel* chartsPanel() const { return m_charts; }
+    EditorsDock* editors() const { return m_editors; } // the "Host configuration" dock
     Inspector* inspector() const { return m_inspector; }
     TransportBar* transport() const { return m_transport; }
 
@@ -94,6 +98,9 @@ private:
     void showShortcuts();
     void showAbout();
     void updateTitle();
+    void setupEditors(); // ui/editors/setup_editors.cpp
+    void setupTools();   // ui/main_window_tools.cpp: breakpoints, packet seeking
+    void seekToPacket(PacketId packet);
 
     Session* m_session;
     StackScene* m_scene;
@@ -105,6 +112,10 @@ private:
     Inspector* m_inspector;
     CountersPanel* m_counters;
     ChartsPanel* m_charts;
+    BreakpointsPanel* m_breakpointsPanel = nullptr;
+    PacketSeeker* m_seeker = nullptr;
+    EditorsDock* m_editors = nullptr;
+    bool m_editorReload = false; // the session is being reloaded with an edited configuration
     QTableView* m_packetTable = nullptr;
     QTableView* m_dropTable = nullptr;
     QLineEdit* m_filter = nullptr;

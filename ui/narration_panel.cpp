@@ -121,7 +121,11 @@ void NarrationPanel::showCurrent() {
         return;
     }
     if (const TraceEvent* e = m_session->current()) {
-        m_text->setHtml(eventHtml(*e));
+        const QString hit = m_session->breakpointAtCursor();
+        const QString banner = hit.isEmpty() ? QString()
+                                             : QStringLiteral("<p style='background:#d03030; color:white; padding:4px'>"
+                                                              "<b>&#9208; %1</b></p>").arg(hit.toHtmlEscaped());
+        m_text->setHtml(banner + eventHtml(*e));
         return;
     }
     m_text->setHtml(tr("<h2>Ready</h2><p>%1 input frames loaded. Press <b>F10</b> to follow the first "

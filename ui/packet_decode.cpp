@@ -240,4 +240,12 @@ std::vector<DecodedField> decodeTree(std::span<const std::uint8_t> f) {
     return out;
 }
 
+bool filterMatches(const PacketSummary& s, const QString& fate, const QString& reason,
+                   std::uint64_t packet, const QString& needle) {
+    for (const QString* field : {&s.source, &s.destination, &s.protocol, &s.info})
+        if (field->contains(needle, Qt::CaseInsensitive)) return true;
+    return fate.contains(needle, Qt::CaseInsensitive) || reason.contains(needle, Qt::CaseInsensitive) ||
+           QString::number(packet) == needle;
+}
+
 } // namespace stackscope::ui

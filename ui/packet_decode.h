@@ -28,6 +28,10 @@ struct DecodedField {
 };
 
 PacketSummary summarize(std::span<const std::uint8_t> frame);
+// The packet list's filter syntax, shared with packet-filter breakpoints: the text, case
+// insensitive, inside source, destination, protocol, info, fate or reason, or the number.
+bool filterMatches(const PacketSummary& s, const QString& fate, const QString& reason,
+                   std::uint64_t packet, const QString& needle);
 std::vector<DecodedField> decodeTree(std::span<const std::uint8_t> frame);
 
 } // namespace stackscope::ui

@@ -81,19 +81,22 @@ const PacketSummary& PacketListModel::summary(PacketId packet) const {
     return *s;
 }
 
+QString fateTextFor(const TraceEvent& e) {
+    switch (e.verdict) {
+    case Verdict::Dropped: return PacketListModel::tr("dropped");
+    case Verdict::Delivered: return PacketListModel::tr("delivered");
+    case Verdict::Transmitted: return PacketListModel::tr("sent");
+    case Verdict::Consumed: return PacketListModel::tr("consumed");
+    case Verdict::Queued: return PacketListModel::tr("queued: %1").arg(toQString(stageLabel(e.stage)));
+    default: return PacketListModel::tr("at %1").arg(toQString(stageLabel(e.stage)));
+    }
+}
+
 QString PacketListModel::fateText(PacketId packet) const {
     const PacketState* s = m_session->state().packet(packet);
     const auto* stepper = m_session->stepper();
     if (!s || s->lastSeq == kNoSeq || !stepper) return {};
-    const TraceEvent& e = stepper->events()[s->lastSeq];
-    switch (e.verdict) {
-    case Verdict::Dropped: return tr("dropped");
-    case Verdict::Delivered: return tr("delivered");
-    case Verdict::Transmitted: return tr("sent");
-    case Verdict::Consumed: return tr("consumed");
-    case Verdict::Queued: return tr("queued: %1").arg(toQString(stageLabel(e.stage)));
-    default: return tr("at %1").arg(toQString(stageLabel(e.stage)));
-    }
+    return fateTextFor(stepper->events()[s->lastSeq]);
 }
 
 QString PacketListModel::reasonText(PacketId packet) const {
@@ -197,12 +200,7 @@ void PacketListModel::onCursorMoved(const CursorMove& move) {
 }
 
 bool PacketListModel::matches(PacketId packet, const QString& needle) const {
-    const PacketSummary& s = summary(packet);
-    for (const QString* field : {&s.source, &s.destination, &s.protocol, &s.info})
-        if (field->contains(needle, Qt::CaseInsensitive)) return true;
-    return fateText(packet).contains(needle, Qt::CaseInsensitive) ||
-           reasonText(packet).contains(needle, Qt::CaseInsensitive) ||
-           QString::number(packet) == needle;
+    return filterMatches(summary(packet), fateText(packet), reasonText(packet), packet, needle);
 }
 
 void PacketListModel::setFilter(const QString& text) {

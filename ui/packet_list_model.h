@@ -21,6 +21,9 @@ namespace stackscope::ui {
 class Session;
 struct CursorMove;
 
+// The Fate column's words for a packet whose last event is `e`: "dropped", "queued: qdisc".
+QString fateTextFor(const TraceEvent& e);
+
 class PacketListModel : public QAbstractTableModel {
     Q_OBJECT
 public:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/session.h"
 
+#include "ui/breakpoints.h"
 #include "ui/stage_text.h"
 
 namespace stackscope::ui {
@@ -9,7 +10,8 @@ constexpr int kFastTickEvents = 20000; // events per tick at full speed: ~a few 
 constexpr int kMinTickMs = 16;
 } // namespace
 
-Session::Session(QObject* parent) : QObject(parent) {
+Session::Session(QObject* parent) : QObject(parent), m_breakpoints(new BreakpointList(this, this)) {
+    connect(m_breakpoints, &BreakpointList::changed, this, &Session::breakpointsChanged);
     m_runTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_runTimer, &QTimer::timeout, this, &Session::runTick);
     setSpeed(m_speed);
@@ -23,9 +25,22 @@ void Session::load(const HostConfig& config, std::shared_ptr<const std::vector<I
     m_frames = frames ? std::move(frames) : std::make_shared<const std::vector<InputFrame>>();
     m_sources = sources;
     m_stepper = std::make_unique<Stepper>(config, m_frames);
+    m_breakpoints->setConfig(config);
+    ++m_generation;
+    m_hitPosition = UINT64_MAX;
     m_state.clear();
     emit loaded();
     publish(0, false);
+}
+
+void Session::adoptStepper(std::unique_ptr<Stepper> stepper) {
+    if (!stepper) return;
+    setRunning(false);
+    const auto from = position();
+    m_stepper = std::move(stepper);
+    m_state.clear();
+    m_hitPosition = UINT64_MAX;
+    publish(from, false);
 }
 
 const std::vector<InputFrame>& Session::frames() const {
@@ -133,11 +148,17 @@ void Session::setSpeed(int eventsPerSecond) {
     m_runTimer.setInterval(m_speed == 0 ? 0 : std::max(kMinTickMs, 1000 / std::max(1, m_speed)));
 }
 
-Breakpoint Session::breakpoint() const {
+bool Session::hasBreakpoint(Stage s) const { return m_breakpoints->hasStage(s); }
+
+QString Session::breakpointAtCursor() const {
+    return m_hitPosition == position() ? m_hitText : QString();
+}
+
+Breakpoint Session::breakpoint() {
     // One predicate holds every condition, so nothing depends on how fields combine.
     Breakpoint bp;
-    bp.predicate = [stages = m_breakStages, drops = m_breakOnDrop](const TraceEvent& e) {
-        return stages.contains(int(e.stage)) || (drops && e.verdict == Verdict::Dropped);
+    bp.predicate = [this](const TraceEvent& e) {
+        return (m_breakOnDrop && e.verdict == Verdict::Dropped) || m_breakpoints->hit(e) >= 0;
     };
     return bp;
 }
@@ -150,20 +171,23 @@ void Session::runTick() {
         m_speed == 0 ? kFastTickEvents : std::max<std::uint64_t>(1, std::uint64_t(m_speed) * interval / 1000);
     const bool hit = m_stepper->runUntil(breakpoint(), budget);
     const bool ended = m_stepper->atEnd();
+    if (hit) {
+        // Say which breakpoint before the views repaint, so the narration can show it.
+        const TraceEvent* e = m_stepper->current();
+        const int row = e ? m_breakpoints->hit(*e) : -1;
+        QString which = row >= 0 ? m_breakpoints->at(row).describe() : tr("any drop");
+        m_breakpoints->countHit(row);
+        m_hitText = e ? tr("Breakpoint %1: stopped at %2 in %3()")
+                            .arg(which, toQString(stageLabel(e->stage)), toQString(e->function))
+                      : which;
+        m_hitPosition = position();
+    }
     publish(from, m_speed != 0);
     if (hit || ended) setRunning(false);
-    if (hit) {
-        const TraceEvent* e = m_stepper->current();
-        emit breakpointHit(e ? QStringLiteral("Breakpoint: %1 at %2()")
-                                   .arg(toQString(stageLabel(e->stage)), toQString(e->function))
-                             : QString());
-    }
+    if (hit) emit breakpointHit(m_hitText);
 }
 
-void Session::toggleBreakpoint(Stage stage) {
-    if (!m_breakStages.remove(int(stage))) m_breakStages.insert(int(stage));
-    emit breakpointsChanged();
-}
+void Session::toggleBreakpoint(Stage stage) { m_breakpoints->toggleStage(stage); }
 
 void Session::setBreakOnDrop(bool on) {
     m_breakOnDrop = on;

@@ -15,6 +15,8 @@
 
 namespace stackscope::ui {
 
+class BreakpointList;
+
 struct CursorMove {
     std::uint64_t from = 0;
     std::uint64_t to = 0;
@@ -36,6 +38,12 @@ public:
     const Stepper* stepper() const { return m_stepper.get(); }
     const CursorState& state() const { return m_state; }
     const std::vector<InputFrame>& frames() const;
+    std::shared_ptr<const std::vector<InputFrame>> sharedFrames() const { return m_frames; }
+    // Counts loads, so work started for one simulation is not applied to the next.
+    std::uint64_t loadGeneration() const { return m_generation; }
+    // Replaces the stepper with one that ran the same configuration and input further (on a
+    // worker); its trace continues this one's, so only the cursor moves.
+    void adoptStepper(std::unique_ptr<Stepper> stepper);
     const QStringList& sources() const { return m_sources; }
     QString interfaceName(int ifindex) const;
     std::uint64_t position() const { return m_stepper ? m_stepper->position() : 0; }
@@ -48,8 +56,11 @@ public:
 
     bool running() const { return m_runTimer.isActive(); }
     int speed() const { return m_speed; }
-    bool hasBreakpoint(Stage s) const { return m_breakStages.contains(int(s)); }
+    bool hasBreakpoint(Stage s) const;
     bool breakOnDrop() const { return m_breakOnDrop; }
+    BreakpointList* breakpoints() const { return m_breakpoints; }
+    // What the run stopped on when the cursor is exactly where a breakpoint stopped it.
+    QString breakpointAtCursor() const;
 
 public slots:
     void stepForward();
@@ -74,7 +85,7 @@ signals:
 private:
     void runTick();
     void publish(std::uint64_t from, bool animate);
-    Breakpoint breakpoint() const;
+    Breakpoint breakpoint();
 
     std::unique_ptr<Stepper> m_stepper;
     std::shared_ptr<const std::vector<InputFrame>> m_frames;
@@ -82,8 +93,11 @@ private:
     CursorState m_state;
     QTimer m_runTimer;
     int m_speed = 4;
-    QSet<int> m_breakStages;
+    BreakpointList* m_breakpoints;
     bool m_breakOnDrop = false;
+    std::uint64_t m_generation = 0;
+    QString m_hitText;
+    std::uint64_t m_hitPosition = UINT64_MAX;
 };
 
 } // namespace stackscope::ui

@@ -18,6 +18,7 @@ constexpr std::array<std::pair<Stage, Cell>, std::size_t(Stage::Count)> kCells{{
     {Stage::HardIrq, {0, 8}},
     {Stage::NapiPoll, {0, 7}},
     {Stage::Gro, {0, 6}},
+    {Stage::GroComplete, {0, 6}}, // drawn as the GRO box: merges and flushes happen there
     {Stage::Backlog, {0, 5}},
     {Stage::ProcessBacklog, {0, 4}},
     {Stage::NetifReceive, {0, 3}},

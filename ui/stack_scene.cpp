@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/stack_scene.h"
 
+#include "ui/breakpoints.h"
 #include "ui/stack_layout.h"
 #include "ui/stage_box_item.h"
 #include "ui/stage_text.h"
@@ -8,6 +9,7 @@
 
 #include <QEvent>
 #include <QGraphicsItem>
+#include <QGraphicsView>
 #include <QPainter>
 #include <QPalette>
 
@@ -43,13 +45,14 @@ public:
         p->setRenderHint(QPainter::Antialiasing);
 
         QFont caption = p->font();
-        caption.setPixelSize(14);
+        const qreal k = m_scene->textScale();
+        caption.setPixelSize(int(14 * k));
         caption.setBold(true);
         caption.setLetterSpacing(QFont::AbsoluteSpacing, 1.5);
         for (const HookGroup& g : hookGroups()) {
             QRectF r;
             for (Stage s : g.stages) r |= stageRect(s);
-            r.adjust(-9, -17, 9, 9);
+            r.adjust(-9, -17 * k, 9, 9);
             QColor frame = text;
             frame.setAlphaF(0.35);
             p->setPen(QPen(frame, 1.5, Qt::DashLine));
@@ -59,7 +62,7 @@ public:
             p->drawRoundedRect(r, 12, 12);
             p->setFont(caption);
             p->setPen(text);
-            p->drawText(QRectF(r.left() + 10, r.top(), r.width() - 20, 17), Qt::AlignLeft | Qt::AlignVCenter,
+            p->drawText(QRectF(r.left() + 10, r.top(), r.width() - 20, 17 * k), Qt::AlignLeft | Qt::AlignVCenter,
                         g.caption);
         }
 
@@ -67,7 +70,7 @@ public:
         edge.setAlphaF(0.55);
         for (const StackEdge& e : stackEdges()) {
             const QPainterPath path = edgePath(stageRect(e.from), stageRect(e.to));
-            p->setPen(QPen(edge, 2.2));
+            p->setPen(QPen(edge, 2.2 * k));
             p->setBrush(Qt::NoBrush);
             p->drawPath(path);
             p->setPen(Qt::NoPen);
@@ -77,16 +80,16 @@ public:
 
         const QRectF area = dropBinArea();
         QFont title = p->font();
-        title.setPixelSize(17);
+        title.setPixelSize(int(17 * k));
         title.setBold(true);
         p->setFont(title);
         p->setPen(text);
-        p->drawText(QRectF(area.left(), area.top() - 4, area.width(), 22), Qt::AlignLeft | Qt::AlignVCenter,
+        p->drawText(QRectF(area.left(), area.top() - 4, area.width(), 22 * k), Qt::AlignLeft | Qt::AlignVCenter,
                     QObject::tr("Dropped packets by reason"));
         const bool dark = pal.color(QPalette::Base).lightness() < 128;
         const QColor red = dark ? QColor(0xff, 0x7a, 0x6e) : QColor(0xb0, 0x1c, 0x1c);
         QFont binFont = title;
-        binFont.setPixelSize(15);
+        binFont.setPixelSize(int(15 * k));
         for (const DropBin& bin : m_scene->bins()) {
             QPainterPath bucket; // a bin: wider at the top
             const QRectF r = bin.rect;
@@ -123,9 +126,23 @@ StackScene::StackScene(Session* session, QObject* parent) : QGraphicsScene(paren
     for (std::size_t i = 0; i < std::size_t(Stage::Count); ++i) {
         auto* box = new StageBoxItem(Stage(i));
         addItem(box);
+        // napi_gro_complete shares the GRO box; its events animate there.
+        if (Stage(i) == Stage::GroComplete) box->setVisible(false);
         m_boxes[i] = box;
         connect(box, &StageBoxItem::activated, this, &StackScene::stageActivated);
         connect(box, &StageBoxItem::breakpointToggleRequested, m_session, &Session::toggleBreakpoint);
+        connect(box, &StageBoxItem::hookBreakpointRequested, this, [this](Stage stage) {
+            const QStringList parts = toQString(stageLabel(stage)).split(QLatin1Char(' '));
+            m_session->breakpoints()->add(BreakpointSpec::onHook(parts.value(0), parts.value(1)));
+        });
+        connect(box, &StageBoxItem::breakpointDialogRequested, this, [this](Stage stage) {
+            BreakpointSpec initial = BreakpointSpec::onStage(stage);
+            if (hookChainNames().contains(toQString(stageLabel(stage)))) {
+                const QStringList parts = toQString(stageLabel(stage)).split(QLatin1Char(' '));
+                initial = BreakpointSpec::onRule(parts.value(0), parts.value(1), 1);
+            }
+            addBreakpointWithDialog(m_session->breakpoints(), views().value(0), initial);
+        });
     }
     m_tokens = new TokenLayer;
     addItem(m_tokens);
@@ -171,6 +188,37 @@ QColor StackScene::flowColor(PacketId packet) {
     return c;
 }
 
+void StackScene::setPresentation(bool on) {
+    m_textScale = on ? 1.3 : 1.0;
+    for (StageBoxItem* b : m_boxes) b->setTextScale(m_textScale);
+    m_tokens->setScale(on ? 1.4 : 1.0);
+    m_background->update();
+}
+
+void StackScene::updateGauges(const std::vector<std::uint64_t>& backlogByCpu) {
+    Stepper* stepper = m_session->stepper();
+    if (!stepper) {
+        for (std::size_t q = 0; q < kQueueKinds; ++q) box(queueStage(QueueKind(q)))->setQueueFill(-1, {});
+        return;
+    }
+    constexpr qint64 kRunningGaugeMs = 200;
+    if (!m_session->running() || !m_sinceGauges.isValid() || m_sinceGauges.elapsed() >= kRunningGaugeMs) {
+        m_fills = ui::queueFills(stepper->simulatorAtCursor(), backlogByCpu);
+        m_sinceGauges.start();
+    } else {
+        // Between rebuilds the backlog, which comes from the trace, still follows every step.
+        QueueFill& b = m_fills[std::size_t(QueueKind::Backlog)];
+        const auto top = std::max_element(backlogByCpu.begin(), backlogByCpu.end());
+        b.used = top == backlogByCpu.end() ? 0 : *top;
+        b.where = QStringLiteral("cpu%1").arg(top == backlogByCpu.end() ? 0 : top - backlogByCpu.begin());
+    }
+    for (std::size_t q = 0; q < kQueueKinds; ++q) {
+        const QueueFill& f = m_fills[q];
+        box(queueStage(QueueKind(q)))
+            ->setQueueFill(f.ratio(), tr("%1: %2").arg(queueName(QueueKind(q)), f.text()));
+    }
+}
+
 void StackScene::refresh() {
     CursorMove move;
     move.to = m_session->position();
@@ -208,19 +256,26 @@ void StackScene::updateResting(const CursorMove& move) {
     const auto* stepper = m_session->stepper();
     std::array<int, std::size_t(Stage::Count)> depth{};
     std::vector<RestingToken> resting;
+    std::vector<std::uint64_t> backlog; // per CPU
     if (stepper) {
         const auto& events = stepper->events();
         for (PacketId p : m_session->state().inFlight()) {
             const PacketState* s = m_session->state().packet(p);
             if (!s || s->lastSeq >= events.size()) continue;
-            const Stage stage = events[s->lastSeq].stage;
+            const TraceEvent& last = events[s->lastSeq];
+            const Stage stage = last.stage;
             ++depth[std::size_t(stage)];
+            if (last.stage == Stage::Backlog && last.verdict == Verdict::Queued) {
+                if (backlog.size() <= last.cpu) backlog.resize(last.cpu + 1u, 0);
+                ++backlog[last.cpu];
+            }
             if (resting.size() < kMaxResting)
                 resting.push_back({stage, flowColor(p), move.animate && s->lastSeq >= move.from});
         }
     }
     for (std::size_t i = 0; i < m_boxes.size(); ++i) m_boxes[i]->setQueueDepth(depth[i]);
     m_tokens->setResting(std::move(resting));
+    updateGauges(backlog);
 }
 
 void StackScene::animate(const CursorMove& move) {
@@ -274,7 +329,10 @@ void StackScene::onCursorMoved(const CursorMove& move) {
         m_boxes[i]->setCounts(state.passed(Stage(i)), state.dropped(Stage(i)));
         m_boxes[i]->setCurrent(false);
     }
-    if (const TraceEvent* cur = m_session->current()) box(cur->stage)->setCurrent(true);
+    if (const TraceEvent* cur = m_session->current()) {
+        box(cur->stage)->setCurrent(true);
+        emit focusChanged(stageRect(cur->stage));
+    }
     updateBins();
     if (!move.animate) m_tokens->clearMotion();
     if (move.animate && m_session->stepper()) animate(move);

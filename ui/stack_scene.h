@@ -6,9 +6,11 @@
 
 #include "sim/drop_reason.h"
 #include "sim/stage.h"
+#include "ui/queue_fill.h"
 #include "ui/session.h"
 
 #include <QGraphicsScene>
+#include <QElapsedTimer>
 #include <QHash>
 
 #include <array>
@@ -35,9 +37,15 @@ public:
     const std::vector<DropBin>& bins() const { return m_bins; }
     QColor flowColor(PacketId packet);
     void refresh(); // redraw everything from the session's state
+    // Larger writing and tokens for a projector; the layout stays the same.
+    void setPresentation(bool on);
+    bool presentation() const { return m_textScale > 1.0; }
+    qreal textScale() const { return m_textScale; }
+    const QueueFills& queueFills() const { return m_fills; }
 
 signals:
     void stageActivated(stackscope::Stage stage);
+    void focusChanged(const QRectF& rect); // the box of the event at the cursor
 
 protected:
     bool event(QEvent* event) override;
@@ -47,6 +55,7 @@ private:
     void updateBins();
     void updateResting(const CursorMove& move);
     void animate(const CursorMove& move);
+    void updateGauges(const std::vector<std::uint64_t>& backlogByCpu);
     QRectF binRect(DropReason reason) const;
 
     Session* m_session;
@@ -55,6 +64,9 @@ private:
     DiagramBackground* m_background = nullptr;
     std::vector<DropBin> m_bins;
     QHash<PacketId, QColor> m_colors;
+    qreal m_textScale = 1.0;
+    QueueFills m_fills;
+    QElapsedTimer m_sinceGauges; // the kernel state is rebuilt at most a few times a second while running
 };
 
 } // namespace stackscope::ui

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/stack_view.h"
 
+#include "ui/stack_scene.h"
+
 #include <QApplication>
 #include <QImage>
 #include <QPainter>
@@ -24,12 +26,42 @@ StackView::StackView(QGraphicsScene* scene, QWidget* parent) : QGraphicsView(sce
     setResizeAnchor(QGraphicsView::AnchorViewCenter);
     setBackgroundBrush(palette().brush(QPalette::Base));
     setFrameShape(QFrame::NoFrame);
+    if (auto* stack = qobject_cast<StackScene*>(scene))
+        connect(stack, &StackScene::focusChanged, this, &StackView::follow);
+}
+
+void StackView::setPresentation(bool on) {
+    m_presentation = on;
+    if (on)
+        applyPresentationZoom();
+    else
+        fitToWindow();
+}
+
+void StackView::applyPresentationZoom() {
+    fitToWindow();
+    if (!scene() || transform().m11() >= kPresentationScale) return;
+    m_follow = true;
+    m_fit = false;
+    const qreal s = kPresentationScale / transform().m11();
+    scale(s, s);
+    if (m_focus.isValid())
+        centerOn(m_focus.center());
+    else
+        centerOn(QPointF(scene()->sceneRect().left(), scene()->sceneRect().bottom())); // where packets arrive
+}
+
+void StackView::follow(const QRectF& rect) {
+    m_focus = rect;
+    // Margins leave room for the edges and the tokens that lead in and out.
+    if (m_follow && rect.isValid()) ensureVisible(rect, 140, 110);
 }
 
 void StackView::zoomBy(qreal factor) {
     const qreal current = transform().m11();
     const qreal next = std::clamp(current * factor, kMinScale, kMaxScale);
     m_fit = false;
+    m_follow = false;
     scale(next / current, next / current);
 }
 
@@ -38,6 +70,7 @@ void StackView::zoomOut() { zoomBy(1 / kZoomStep); }
 
 void StackView::fitToWindow() {
     m_fit = true;
+    m_follow = false;
     if (scene()) fitInView(scene()->sceneRect(), Qt::KeepAspectRatio);
 }
 
@@ -53,7 +86,10 @@ void StackView::wheelEvent(QWheelEvent* event) {
 
 void StackView::resizeEvent(QResizeEvent* event) {
     QGraphicsView::resizeEvent(event);
-    if (m_fit) fitToWindow();
+    if (m_presentation && (m_follow || m_fit))
+        applyPresentationZoom();
+    else if (m_fit)
+        fitToWindow();
 }
 
 void StackView::changeEvent(QEvent* event) {

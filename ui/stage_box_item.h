@@ -19,6 +19,12 @@ public:
     void setCurrent(bool current);
     void setBreakpoint(bool on);
     void setQueueDepth(int packets); // packets resting here at the cursor
+    // A queue's fill against its limit, 0..1, drawn as a gauge; a negative ratio hides it.
+    void setQueueFill(double ratio, const QString& text);
+    double queueFill() const { return m_fill; }
+    QString queueFillText() const { return m_fillText; }
+    // Presentation mode enlarges the writing; the box keeps its size.
+    void setTextScale(qreal scale);
 
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
@@ -26,6 +32,8 @@ public:
 signals:
     void activated(stackscope::Stage stage);
     void breakpointToggleRequested(stackscope::Stage stage);
+    void hookBreakpointRequested(stackscope::Stage stage);   // on the box's hook chain
+    void breakpointDialogRequested(stackscope::Stage stage); // the full dialog, preset to the box
 
 protected:
     void mousePressEvent(QGraphicsSceneMouseEvent* event) override;
@@ -40,6 +48,9 @@ private:
     std::uint64_t m_passed = 0;
     std::uint64_t m_dropped = 0;
     int m_queued = 0;
+    double m_fill = -1;
+    QString m_fillText;
+    qreal m_textScale = 1.0;
     bool m_current = false;
     bool m_breakpoint = false;
     bool m_hover = false;

@@ -52,6 +52,12 @@ void TokenLayer::tick() {
     update();
 }
 
+void TokenLayer::setScale(qreal scale) {
+    if (scale == m_scale) return;
+    m_scale = scale;
+    update();
+}
+
 QRectF TokenLayer::boundingRect() const { return diagramBounds(); }
 
 void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
@@ -66,15 +72,16 @@ void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidg
         const int n = perStage[t.stage]++;
         const QRectF r = stageRect(t.stage);
         if (n > kMaxRestingShown) continue;
-        const QPointF c(r.right() - 14 - n * (2 * kRestRadius + 3), r.bottom());
+        const qreal rest = kRestRadius * m_scale;
+        const QPointF c(r.right() - 14 - n * (2 * rest + 3), r.bottom());
         if (n == kMaxRestingShown) {
             painter->setPen(outline);
             painter->drawText(QRectF(c.x() - 12, c.y() - 9, 24, 18), Qt::AlignCenter, QStringLiteral("…"));
             continue;
         }
-        painter->setPen(QPen(outline, 1.5));
+        painter->setPen(QPen(outline, 1.5 * m_scale));
         painter->setBrush(t.color);
-        painter->drawEllipse(c, kRestRadius, kRestRadius);
+        painter->drawEllipse(c, rest, rest);
     }
 
     const qint64 now = m_clock.elapsed();
@@ -82,7 +89,7 @@ void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidg
         if (now < m.start) continue; // waits for the previous hop of its packet
         const qreal t = std::clamp(qreal(now - m.start) / m.duration, 0.0, 1.0);
         qreal along = QEasingCurve(QEasingCurve::InOutQuad).valueForProgress(t);
-        qreal radius = kMoveRadius;
+        qreal radius = kMoveRadius * m_scale;
         QColor color = m.color;
         if (m.motion == Motion::Fall) along = t * t; // gravity
         if (m.motion == Motion::Vanish && t > 0.6) {
@@ -90,7 +97,7 @@ void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidg
             color.setAlphaF(std::max(0.0, (1.0 - t) / 0.4));
         }
         const QPointF p = m.path.pointAtPercent(std::clamp(along, 0.0, 1.0));
-        painter->setPen(QPen(outline, 2));
+        painter->setPen(QPen(outline, 2 * m_scale));
         painter->setBrush(color);
         painter->drawEllipse(p, radius, radius);
         if (m.motion == Motion::Fall && t > 0.7) {

@@ -35,6 +35,9 @@ public:
     void addMotion(const QPainterPath& path, const QColor& color, Motion motion, int delayMs, int durationMs);
     void clearMotion();
     bool animating() const { return !m_moving.empty(); }
+    // Presentation mode draws larger tokens so the back of the room can follow them.
+    void setScale(qreal scale);
+    qreal scale() const { return m_scale; }
 
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
@@ -54,6 +57,7 @@ private:
     QTimer m_timer;
     QElapsedTimer m_clock;
     qint64 m_arrivalAt = 0;
+    qreal m_scale = 1.0;
 };
 
 } // namespace stackscope::ui
