@@ -468,7 +468,9 @@ std::string shadowReason(std::size_t by, const Rule& a) {
 }
 
 std::string targetWord(const Target& t) {
-    std::string spec = formatRuleSpec(Rule{IpPart{}, {}, t, 0, 0, 0});
+    Rule bare;
+    bare.target = t;
+    std::string spec = formatRuleSpec(bare);
     if (spec.size() > 4) spec.erase(0, 4); // " -j " / " -g "
     return spec;
 }

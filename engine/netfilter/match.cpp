@@ -402,4 +402,31 @@ bool ruleMatches(Rule& rule, const PacketFields& f, const PacketInfo& p, Nanos n
     return true;
 }
 
+QuickCheck quickCheckOf(const Rule& rule) {
+    QuickCheck q;
+    q.valid = true;
+    q.src = rule.ip.src;
+    q.srcMask = rule.ip.srcMask;
+    q.invSrc = rule.ip.invSrc;
+    q.dst = rule.ip.dst;
+    q.dstMask = rule.ip.dstMask;
+    q.invDst = rule.ip.invDst;
+    q.proto = rule.ip.proto;
+    q.invProto = rule.ip.invProto;
+    for (const Match& m : rule.matches) {
+        if (m.kind != MatchKind::Tcp && m.kind != MatchKind::Udp) continue;
+        q.ports = true;
+        q.hasSport = m.hasSport;
+        q.invSport = m.invSport;
+        q.sportLo = m.sportLo;
+        q.sportHi = m.sportHi;
+        q.hasDport = m.hasDport;
+        q.invDport = m.invDport;
+        q.dportLo = m.dportLo;
+        q.dportHi = m.dportHi;
+        break;
+    }
+    return q;
+}
+
 } // namespace stackscope::netfilter

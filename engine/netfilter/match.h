@@ -41,6 +41,20 @@ struct MatchFailure {
 bool ruleMatches(Rule& rule, const PacketFields& f, const PacketInfo& p, Nanos now,
                  MatchFailure* why = nullptr);
 
+// The rule's QuickCheck: false means the rule cannot match (ruleMatches would say so too).
+inline bool quickPasses(const QuickCheck& q, const PacketFields& f) {
+    if (!q.valid) return true;
+    if (((f.src & q.srcMask) != q.src) != q.invSrc) return false;
+    if (((f.dst & q.dstMask) != q.dst) != q.invDst) return false;
+    if (q.proto && (f.proto == q.proto) == q.invProto) return false;
+    if (q.ports) {
+        if (f.fragment || !f.l4) return false;
+        if (q.hasDport && (f.dport >= q.dportLo && f.dport <= q.dportHi) == q.invDport) return false;
+        if (q.hasSport && (f.sport >= q.sportLo && f.sport <= q.sportHi) == q.invSport) return false;
+    }
+    return true;
+}
+
 // The single conntrack state bit (kState*) of the packet.
 std::uint16_t packetStateBit(const PacketInfo& p);
 

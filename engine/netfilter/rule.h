@@ -125,7 +125,22 @@ struct Target {
     std::uint8_t ttlValue = 0;
 };
 
+// What the chain walk tests before anything else: the addresses, the protocol and the
+// first tcp/udp match's ports, packed together so that a rule the packet misses costs a
+// few compares. It is only a necessary condition: a packet that passes still goes through
+// every option of the rule. Filled by quickCheckOf() when a rule enters a chain.
+struct QuickCheck {
+    bool valid = false;
+    bool invSrc = false, invDst = false, invProto = false;
+    bool ports = false; // a tcp/udp match: needs the transport header
+    bool hasSport = false, hasDport = false, invSport = false, invDport = false;
+    std::uint8_t proto = 0;
+    std::uint16_t sportLo = 0, sportHi = 0xffff, dportLo = 0, dportHi = 0xffff;
+    std::uint32_t src = 0, srcMask = 0, dst = 0, dstMask = 0;
+};
+
 struct Rule {
+    QuickCheck quick; // first, so the walk reads it without touching the rest
     IpPart ip;
     std::vector<Match> matches;
     Target target;
@@ -133,6 +148,8 @@ struct Rule {
     std::uint64_t bytes = 0;
     std::uint64_t handle = 0; // nft rule handle, from the table's counter
 };
+
+QuickCheck quickCheckOf(const Rule& rule);
 
 struct Chain {
     std::string name;
@@ -146,6 +163,9 @@ struct Chain {
     // implicitly by -A never counts (seen with iptables 1.8.9 on Linux 6.18).
     bool policyCounted = false;
     std::vector<Rule> rules;
+    // The rules' QuickChecks side by side, so the walk skips rules without touching them;
+    // rebuilt whenever the chain changes (a size mismatch means "not built").
+    std::vector<QuickCheck> quick;
     // nft chain handle; 0 while a built-in chain exists only implicitly (iptables-nft
     // creates it on first use).
     std::uint64_t handle = 0;

@@ -263,6 +263,7 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
         ensureHandle(work, work.chains[std::size_t(ci)]);
         auto& rules = work.chains[std::size_t(ci)].rules;
         if (cmd != 'R') rule.handle = work.nextHandle++;
+        rule.quick = quickCheckOf(rule);
         if (cmd == 'A') {
             rules.push_back(std::move(rule));
         } else if (cmd == 'I') {
@@ -366,6 +367,10 @@ std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, 
     if (cmd == 'A' || cmd == 'I' || cmd == 'R')
         if (auto e = validate(work, chain, op)) return kernel(*e);
     if (cmd != 'D' && cmd != 'X' && cmd != 'F' && cmd != 'Z') work.present = true;
+    for (Chain& ch : work.chains) {
+        ch.quick.clear();
+        for (const Rule& r : ch.rules) ch.quick.push_back(r.quick);
+    }
     m_tables[std::size_t(tid)] = std::move(work);
     return std::nullopt;
 }

@@ -87,8 +87,12 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
             ++r;
             continue;
         }
+        if (chain.quick.size() == chain.rules.size()) {
+            while (r < chain.quick.size() && !quickPasses(chain.quick[r], f)) ++r;
+            if (r >= chain.rules.size()) continue; // fell off the end: handled above
+        }
         Rule& rule = chain.rules[r];
-        if (!ruleMatches(rule, f, packet, now)) {
+        if (!quickPasses(rule.quick, f) || !ruleMatches(rule, f, packet, now)) {
             ++r;
             continue;
         }

@@ -37,15 +37,31 @@ constexpr std::array<std::uint8_t, 40> kRssKey = {
     0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
     0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
 
+// The hash is linear over the input bits, so it is the XOR of one table entry per input
+// byte: kToeplitzTable[i][v] is the hash of byte value v at position i (12 bytes at most).
+constexpr std::size_t kToeplitzInput = 12;
+using ToeplitzTable = std::array<std::array<std::uint32_t, 256>, kToeplitzInput>;
+
+constexpr ToeplitzTable makeToeplitzTable() {
+    ToeplitzTable table{};
+    for (std::size_t i = 0; i < kToeplitzInput; ++i) {
+        std::uint64_t window = 0;
+        for (std::size_t k = 0; k < 5; ++k) window = (window << 8) | kRssKey[i + k];
+        for (std::uint32_t v = 0; v < 256; ++v) {
+            std::uint32_t h = 0;
+            for (std::uint32_t bit = 0; bit < 8; ++bit)
+                if (v & (0x80u >> bit)) h ^= std::uint32_t(window >> (8 - bit));
+            table[i][v] = h;
+        }
+    }
+    return table;
+}
+constexpr ToeplitzTable kToeplitzTable = makeToeplitzTable();
+
 std::uint32_t toeplitz(std::span<const std::uint8_t> input) {
     std::uint32_t result = 0;
-    for (std::size_t bit = 0; bit < input.size() * 8; ++bit) {
-        if (!(input[bit / 8] & (0x80u >> (bit % 8)))) continue;
-        std::uint64_t window = 0;
-        for (std::size_t k = 0; k < 5; ++k)
-            window = (window << 8) | kRssKey[bit / 8 + k];
-        result ^= std::uint32_t(window >> (8 - bit % 8));
-    }
+    for (std::size_t i = 0; i < input.size() && i < kToeplitzInput; ++i)
+        result ^= kToeplitzTable[i][input[i]];
     return result;
 }
 
