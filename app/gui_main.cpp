@@ -5,6 +5,9 @@
 #include "ui/editors/editors_dock.h"
 #include "ui/main_window.h"
 #include "ui/session.h"
+#ifdef STACKSCOPE_HAVE_LIVE
+#include "ui/live_dialog.h"
+#endif
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -12,6 +15,8 @@
 #include <QPalette>
 #include <QStyleFactory>
 #include <QTimer>
+
+#include <cstdio>
 
 namespace {
 
@@ -62,7 +67,14 @@ int main(int argc, char** argv) {
                                  QStringLiteral("NAME"));
     QCommandLineOption edit(QStringLiteral("edit"), QStringLiteral("Apply a command to the host (what-if)."),
                             QStringLiteral("COMMAND"));
-    for (QCommandLineOption* o : {&screenshot, &steps, &packets, &presentation, &dark, &size, &editorTab, &edit}) {
+    // Live mode from the command line: the scenario interface bound to a TAP; the screenshot
+    // is taken after the given seconds of live traffic.
+    QCommandLineOption liveTap(QStringLiteral("live"), QStringLiteral("Go live with IFACE on TAP device TAP."),
+                               QStringLiteral("IFACE=TAP"));
+    QCommandLineOption liveSeconds(QStringLiteral("live-seconds"), QStringLiteral("Seconds of live traffic before the screenshot."),
+                                   QStringLiteral("N"), QStringLiteral("2"));
+    for (QCommandLineOption* o : {&screenshot, &steps, &packets, &presentation, &dark, &size, &editorTab, &edit,
+                                  &liveTap, &liveSeconds}) {
         o->setFlags(QCommandLineOption::HiddenFromHelp);
         parser.addOption(*o);
     }
@@ -75,6 +87,26 @@ int main(int argc, char** argv) {
 
     stackscope::ui::MainWindow window;
     const bool shooting = parser.isSet(screenshot);
+    const bool goLive = parser.isSet(liveTap);
+#ifdef STACKSCOPE_HAVE_LIVE
+    if (goLive) {
+        QObject::connect(&window, &stackscope::ui::MainWindow::loadFinished, &window, [&](bool ok) {
+            const QStringList binding = parser.value(liveTap).split(QLatin1Char('='));
+            QString advice = QStringLiteral("--live wants IFACE=TAP");
+            if (!ok || binding.size() != 2 ||
+                !stackscope::ui::startLive(window.liveController(), window.session(), stackscope::ui::LiveKind::Tap,
+                                           binding[0], binding[1], {}, &advice)) {
+                std::fprintf(stderr, "%s\n", qPrintable(advice));
+                QApplication::exit(1);
+            }
+        });
+    }
+#else
+    if (goLive) {
+        std::fprintf(stderr, "this build has no live mode\n");
+        return 1;
+    }
+#endif
     if (shooting) {
         window.setInteractive(false);
         const QStringList wh = parser.value(size).split(QLatin1Char('x'));
@@ -94,7 +126,8 @@ int main(int argc, char** argv) {
                 for (const QString& command : parser.values(edit)) editors->document()->applyCommands(command);
             }
             // Let the last token animation finish before grabbing.
-            QTimer::singleShot(1600, &window, [&, ok] {
+            const int delayMs = goLive ? int(parser.value(liveSeconds).toDouble() * 1000) : 1600;
+            QTimer::singleShot(delayMs, &window, [&, ok] {
                 const bool saved = window.grab().save(parser.value(screenshot));
                 QApplication::exit(ok && saved ? 0 : 1);
             });

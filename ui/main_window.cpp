@@ -2,6 +2,9 @@
 #include "ui/main_window.h"
 
 #include "ui/charts_panel.h"
+#ifdef STACKSCOPE_HAVE_LIVE
+#include "ui/live_controller.h"
+#endif
 #include "ui/counters_panel.h"
 #include "ui/drops_model.h"
 #include "ui/inspector.h"
@@ -209,6 +212,10 @@ void MainWindow::createActions() {
         for (int i = 0; i < int(Stage::Count); ++i)
             if (m_session->hasBreakpoint(Stage(i))) m_session->toggleBreakpoint(Stage(i));
     });
+#ifdef STACKSCOPE_HAVE_LIVE
+    sim->addSeparator();
+    setupLive(sim);
+#endif
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard shortcuts"), this, &MainWindow::showShortcuts)->setShortcut(QKeySequence::HelpContents);
@@ -222,6 +229,9 @@ void MainWindow::restoreLayout() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+#ifdef STACKSCOPE_HAVE_LIVE
+    if (m_live) m_live->stop();
+#endif
     if (m_presentation) setPresentationMode(false);
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());

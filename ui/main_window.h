@@ -14,6 +14,7 @@
 
 class QAction;
 class QDockWidget;
+class QLabel;
 class QLineEdit;
 class QMenu;
 class QProgressDialog;
@@ -35,6 +36,7 @@ class ChartsPanel;
 class BreakpointsPanel;
 class PacketSeeker;
 class EditorsDock;
+class LiveController;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -63,6 +65,7 @@ public:
     EditorsDock* editors() const { return m_editors; } // the "Host configuration" dock
     Inspector* inspector() const { return m_inspector; }
     TransportBar* transport() const { return m_transport; }
+    LiveController* liveController() const { return m_live; } // null without live support
 
     bool presentationMode() const { return m_presentation; }
     static constexpr int kStateVersion = 1;
@@ -101,6 +104,8 @@ private:
     void setupEditors(); // ui/editors/setup_editors.cpp
     void setupTools();   // ui/main_window_tools.cpp: breakpoints, packet seeking
     void seekToPacket(PacketId packet);
+    void setupLive(QMenu* simulation); // ui/live_menu.cpp
+    void updateLiveStatus();
 
     Session* m_session;
     StackScene* m_scene;
@@ -123,6 +128,8 @@ private:
     QList<QDockWidget*> m_docks;
     QMenu* m_recentMenu = nullptr;
     QAction* m_presentationAction = nullptr;
+    LiveController* m_live = nullptr;
+    QLabel* m_liveLabel = nullptr;
 
     bool m_interactive = true;
     bool m_followingCursor = false;

@@ -3,6 +3,8 @@
 
 #include "wire/bytes.h"
 
+#include <algorithm>
+
 #include <QStringList>
 
 namespace stackscope::ui {
@@ -79,6 +81,13 @@ Ipv4View ipv4At(std::span<const std::uint8_t> f, int off) {
 
 } // namespace
 
+// A packet the host itself makes has no link-layer header until the neighbour layer
+// writes one: until then its first 14 bytes are zero and the IP header follows.
+static bool linkHeaderPending(std::span<const std::uint8_t> f) {
+    return f.size() > std::size_t(kEthHeader) && loadBe16(f.data() + 12) == 0 &&
+           (f[kEthHeader] >> 4) == 4 && std::all_of(f.begin(), f.begin() + kEthHeader, [](auto b) { return b == 0; });
+}
+
 PacketSummary summarize(std::span<const std::uint8_t> f) {
     PacketSummary s;
     if (f.size() < std::size_t(kEthHeader)) {
@@ -89,7 +98,7 @@ PacketSummary summarize(std::span<const std::uint8_t> f) {
     s.source = mac(f.data() + 6);
     s.destination = mac(f.data());
     int off = kEthHeader;
-    std::uint16_t type = loadBe16(f.data() + 12);
+    std::uint16_t type = linkHeaderPending(f) ? kEtherIpv4 : loadBe16(f.data() + 12);
     if (type == kEtherVlan && f.size() >= 18) {
         type = loadBe16(f.data() + 16);
         off += 4;
@@ -152,13 +161,19 @@ std::vector<DecodedField> decodeTree(std::span<const std::uint8_t> f) {
              0, int(f.size()));
         return out;
     }
-    head(QStringLiteral("Ethernet II"), mac(f.data() + 6) + QStringLiteral(" → ") + mac(f.data()), 0,
-         kEthHeader);
-    field(QStringLiteral("Destination"), mac(f.data()), 0, 6);
-    field(QStringLiteral("Source"), mac(f.data() + 6), 6, 6);
     int off = kEthHeader;
     std::uint16_t type = loadBe16(f.data() + 12);
-    field(QStringLiteral("Type"), hex16(type), 12, 2);
+    if (linkHeaderPending(f)) {
+        head(QStringLiteral("Link-layer header"), QStringLiteral("not written yet (the neighbour layer adds it)"),
+             0, kEthHeader);
+        type = kEtherIpv4;
+    } else {
+        head(QStringLiteral("Ethernet II"), mac(f.data() + 6) + QStringLiteral(" → ") + mac(f.data()), 0,
+             kEthHeader);
+        field(QStringLiteral("Destination"), mac(f.data()), 0, 6);
+        field(QStringLiteral("Source"), mac(f.data() + 6), 6, 6);
+        field(QStringLiteral("Type"), hex16(type), 12, 2);
+    }
     if (type == kEtherVlan && f.size() >= 18) {
         head(QStringLiteral("802.1Q VLAN"), QStringLiteral("id %1").arg(loadBe16(f.data() + 14) & 0x0fff),
              14, 4);

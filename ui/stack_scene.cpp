@@ -37,7 +37,10 @@ QPainterPath arrowHead(const QPainterPath& path) {
 // Static parts that depend only on the palette: hook groups, edges, drop bins.
 class DiagramBackground : public QGraphicsItem {
 public:
-    explicit DiagramBackground(const StackScene* scene) : m_scene(scene) { setZValue(0); }
+    explicit DiagramBackground(const StackScene* scene) : m_scene(scene) {
+        setZValue(0);
+        setCacheMode(QGraphicsItem::DeviceCoordinateCache); // static between update() calls
+    }
     QRectF boundingRect() const override { return diagramBounds(); }
     void paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) override {
         const QPalette pal = m_scene->palette();

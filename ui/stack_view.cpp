@@ -4,11 +4,15 @@
 #include "ui/stack_scene.h"
 
 #include <QApplication>
+#include <QGraphicsItem>
 #include <QImage>
 #include <QPainter>
 #include <QSaveFile>
 #include <QSvgGenerator>
 #include <QWheelEvent>
+
+#include <utility>
+#include <vector>
 
 namespace stackscope::ui {
 namespace {
@@ -114,7 +118,15 @@ bool StackView::exportSvg(const QString& path) const {
     QPainter painter;
     if (!painter.begin(&svg)) return false;
     painter.fillRect(QRectF(QPointF(0, 0), source.size()), palette().color(QPalette::Base));
+    // Items keep rendered pixmaps for the screen; the SVG must get their vectors and text.
+    std::vector<std::pair<QGraphicsItem*, QGraphicsItem::CacheMode>> cached;
+    for (QGraphicsItem* item : scene()->items())
+        if (item->cacheMode() != QGraphicsItem::NoCache) {
+            cached.emplace_back(item, item->cacheMode());
+            item->setCacheMode(QGraphicsItem::NoCache);
+        }
     scene()->render(&painter, QRectF(QPointF(0, 0), source.size()), source);
+    for (const auto& [item, mode] : cached) item->setCacheMode(mode);
     painter.end();
     return file.commit();
 }

@@ -34,6 +34,9 @@ StageBoxItem::StageBoxItem(Stage stage, QGraphicsItem* parent)
     setToolTip(stageTooltip(stage));
     setCursor(Qt::PointingHandCursor);
     setZValue(1);
+    // Boxes change only when their counts or state do (each change calls update()); keeping
+    // the rendered box lets a frame with many moving tokens skip redrawing the text.
+    setCacheMode(QGraphicsItem::DeviceCoordinateCache);
 }
 
 void StageBoxItem::setCounts(std::uint64_t passed, std::uint64_t dropped) {

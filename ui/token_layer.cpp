@@ -5,9 +5,12 @@
 
 #include <QEasingCurve>
 #include <QGraphicsScene>
+#include <QPaintEngine>
 #include <QPainter>
 #include <QPalette>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace stackscope::ui {
@@ -60,6 +63,27 @@ void TokenLayer::setScale(qreal scale) {
 
 QRectF TokenLayer::boundingRect() const { return diagramBounds(); }
 
+const QPixmap& TokenLayer::sprite(const QColor& fill, const QColor& outline, qreal radius, qreal deviceScale) {
+    const qreal penWidth = 2 * m_scale;
+    const qreal half = radius + penWidth / 2 + 1; // the circle, its pen and a pixel of margin
+    const int px = std::max(1, qRound(2 * half * deviceScale));
+    const auto key = std::make_tuple(fill.rgba(), outline.rgba(), px);
+    if (auto it = m_sprites.find(key); it != m_sprites.end()) return it->second;
+    if (m_sprites.size() > 512) m_sprites.clear(); // zooming through many sizes
+    QPixmap pm(px, px);
+    pm.fill(Qt::transparent);
+    {
+        QPainter q(&pm);
+        q.setRenderHint(QPainter::Antialiasing);
+        q.scale(qreal(px) / (2 * half), qreal(px) / (2 * half));
+        q.setPen(QPen(outline, penWidth));
+        q.setBrush(fill);
+        q.drawEllipse(QPointF(half, half), radius, radius);
+    }
+    pm.setDevicePixelRatio(qreal(px) / (2 * half)); // drawn 1:1 onto the device
+    return m_sprites.emplace(key, std::move(pm)).first->second;
+}
+
 void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
     const QPalette pal = scene() ? scene()->palette() : QPalette();
     const QColor outline = pal.color(QPalette::Text);
@@ -85,10 +109,20 @@ void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidg
     }
 
     const qint64 now = m_clock.elapsed();
+    const QPen movingPen(outline, 2 * m_scale);
+    painter->setPen(movingPen);
+    const QTransform& world = painter->worldTransform();
+    const qreal deviceScale = std::hypot(world.m11(), world.m12()) *
+                              (painter->device() ? painter->device()->devicePixelRatioF() : 1.0);
+    // Images only where the painter is an ordinary screen or image (an SVG export keeps vectors).
+    const bool useSprites = painter->device() && painter->device()->devType() != QInternal::Picture &&
+                            painter->paintEngine() &&
+                            painter->paintEngine()->type() == QPaintEngine::Raster;
     for (const Moving& m : m_moving) {
         if (now < m.start) continue; // waits for the previous hop of its packet
         const qreal t = std::clamp(qreal(now - m.start) / m.duration, 0.0, 1.0);
-        qreal along = QEasingCurve(QEasingCurve::InOutQuad).valueForProgress(t);
+        // InOutQuad easing, written out: this runs for every token on every frame.
+        qreal along = t < 0.5 ? 2 * t * t : 1 - (2 - 2 * t) * (2 - 2 * t) / 2;
         qreal radius = kMoveRadius * m_scale;
         QColor color = m.color;
         if (m.motion == Motion::Fall) along = t * t; // gravity
@@ -97,13 +131,19 @@ void TokenLayer::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidg
             color.setAlphaF(std::max(0.0, (1.0 - t) / 0.4));
         }
         const QPointF p = m.path.pointAtPercent(std::clamp(along, 0.0, 1.0));
-        painter->setPen(QPen(outline, 2 * m_scale));
-        painter->setBrush(color);
-        painter->drawEllipse(p, radius, radius);
+        if (useSprites && color.alpha() == 255 && radius == kMoveRadius * m_scale) {
+            const QPixmap& pm = sprite(color, outline, radius, deviceScale);
+            const qreal half = pm.width() / pm.devicePixelRatio() / 2;
+            painter->drawPixmap(p - QPointF(half, half), pm);
+        } else {
+            painter->setBrush(color);
+            painter->drawEllipse(p, radius, radius);
+        }
         if (m.motion == Motion::Fall && t > 0.7) {
             painter->setPen(QPen(QColor(0xd0, 0x20, 0x20), 3));
             painter->drawLine(p + QPointF(-7, -7), p + QPointF(7, 7));
             painter->drawLine(p + QPointF(-7, 7), p + QPointF(7, -7));
+            painter->setPen(movingPen);
         }
     }
 }

@@ -10,8 +10,11 @@
 #include <QElapsedTimer>
 #include <QGraphicsObject>
 #include <QPainterPath>
+#include <QPixmap>
 #include <QTimer>
 
+#include <map>
+#include <tuple>
 #include <vector>
 
 namespace stackscope::ui {
@@ -44,6 +47,9 @@ public:
 
 private:
     void tick();
+    // A moving token as a ready-made image, made once per colour and device size: a
+    // thousand antialiased outlined circles per frame cost more than a frame has.
+    const QPixmap& sprite(const QColor& fill, const QColor& outline, qreal radius, qreal deviceScale);
 
     struct Moving {
         QPainterPath path;
@@ -58,6 +64,7 @@ private:
     QElapsedTimer m_clock;
     qint64 m_arrivalAt = 0;
     qreal m_scale = 1.0;
+    std::map<std::tuple<QRgb, QRgb, int>, QPixmap> m_sprites;
 };
 
 } // namespace stackscope::ui
