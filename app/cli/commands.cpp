@@ -199,20 +199,30 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
 
     const std::optional<IptablesReport> iptables = iptablesReport(sim);
     if (jsonOut) {
-        report::JsonSections sections;
-        sections.drops = &drops;
-        if (iptables) sections.iptables = &iptables->json;
-        jsonOut->stream() << report::countersJson(sim, sections)
-                                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                          << '\n';
+        jsonOut->stream() << countersJsonText(sim, drops, iptables);
         if (!jsonOut->finish()) {
             err << fmt::format("--counters-json {}: write failed\n", o.countersJson);
             rc = std::max(rc, kExitFailure);
         }
     }
+    return std::max(rc, printViews(sim, drops, iptables, o.show, bool(jsonOut), out, err));
+}
 
-    std::vector<std::string> views = o.show;
-    if (views.empty() && !jsonOut) views.push_back("nstat");
+std::string countersJsonText(const Simulator& sim, const report::DropCounter& drops,
+                             const std::optional<IptablesReport>& iptables) {
+    report::JsonSections sections;
+    sections.drops = &drops;
+    if (iptables) sections.iptables = &iptables->json;
+    return report::countersJson(sim, sections).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+           '\n';
+}
+
+int printViews(const Simulator& sim, const report::DropCounter& drops,
+               const std::optional<IptablesReport>& iptables, const std::vector<std::string>& show,
+               bool wroteJson, std::ostream& out, std::ostream& err) {
+    int rc = kExitOk;
+    std::vector<std::string> views = show;
+    if (views.empty() && !wroteJson) views.push_back("nstat");
     for (const auto& v : views) {
         if (v == "nstat")
             out << report::nstatText(sim.counters());
@@ -229,7 +239,7 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
                 out << iptables->text;
             else {
                 err << "--show iptables: netfilter counters are not available in this build\n";
-                rc = std::max(rc, kExitFailure);
+                rc = kExitFailure;
             }
         }
     }

@@ -6,12 +6,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace stackscope {
 class Simulator;
+namespace report {
+class DropCounter;
 }
+} // namespace stackscope
 
 namespace stackscope::cli {
 
@@ -23,5 +28,14 @@ struct IptablesReport {
 
 // nullopt while the simulator exposes no netfilter ruleset to read counters from.
 std::optional<IptablesReport> iptablesReport(const Simulator& sim);
+
+// What `run` and `live` print when they finish (commands.cpp): the --counters-json
+// document, and the --show views (nstat when nothing else was asked for). printViews
+// returns kExitFailure when a view is unavailable.
+std::string countersJsonText(const Simulator& sim, const report::DropCounter& drops,
+                             const std::optional<IptablesReport>& iptables);
+int printViews(const Simulator& sim, const report::DropCounter& drops,
+               const std::optional<IptablesReport>& iptables, const std::vector<std::string>& show,
+               bool wroteJson, std::ostream& out, std::ostream& err);
 
 } // namespace stackscope::cli

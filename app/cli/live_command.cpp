@@ -407,41 +407,13 @@ int liveCommand(const LiveOptions& o, std::ostream& out, std::ostream& err) {
     }
     const std::optional<IptablesReport> iptables = iptablesReport(sim);
     if (jsonOut) {
-        report::JsonSections sections;
-        sections.drops = &drops;
-        if (iptables) sections.iptables = &iptables->json;
-        *jsonOut->stream << report::countersJson(sim, sections)
-                                .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                         << '\n';
+        *jsonOut->stream << countersJsonText(sim, drops, iptables);
         if (!jsonOut->finish()) {
             err << fmt::format("--counters-json {}: write failed\n", o.countersJson);
             rc = std::max(rc, kExitFailure);
         }
     }
-    std::vector<std::string> views = o.show;
-    if (views.empty() && !jsonOut) views.push_back("nstat");
-    for (const auto& v : views) {
-        if (v == "nstat")
-            out << report::nstatText(sim.counters());
-        else if (v == "softnet")
-            out << report::softnetText(sim.counters());
-        else if (v == "links")
-            out << report::linksText(sim);
-        else if (v == "qdisc")
-            out << report::qdiscText(sim);
-        else if (v == "drops")
-            out << report::dropsText(drops);
-        else if (v == "iptables") {
-            if (iptables)
-                out << iptables->text;
-            else {
-                err << "--show iptables: netfilter counters are not available in this build\n";
-                rc = std::max(rc, kExitFailure);
-            }
-        }
-    }
-    out.flush();
-    return rc;
+    return std::max(rc, printViews(sim, drops, iptables, o.show, bool(jsonOut), out, err));
 }
 
 CLI::App* addLiveCommand(CLI::App& app, LiveOptions& o) {
