@@ -9,7 +9,7 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libgl-dev
     libpcap-dev libfmt-dev nlohmann-json3-dev libcli11-dev catch2
     xvfb xauth fonts-dejavu-core
-    iproute2 iptables tcpreplay tcpdump iputils-ping python3
+    iproute2 iptables tcpreplay tcpdump iputils-ping libcap2-bin python3
     desktop-file-utils appstream libxml2-utils shared-mime-info groff-base lintian python3-yaml
 )
 
