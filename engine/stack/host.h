@@ -397,6 +397,9 @@ private:
     TcpTables m_tcp;
     void tcpInitSecrets();
     std::uint32_t tcpHash(std::uint64_t secret, const TcpFlowKey& k) const;
+    // The choices the kernel makes at random for a new connection; every site asks here.
+    std::uint32_t secure_tcp_seq(const TcpFlowKey& key) const;
+    std::uint32_t secure_tcp_ts_off(const TcpFlowKey& key) const;
     void tcpArmTimer(TcpTimerKind kind, std::uint32_t id, Nanos at, std::uint64_t& gen);
     std::uint32_t tcpClockMs() const { return std::uint32_t(m_now / kMillisecond); }
     TcpListener& tcpListener(int index);

@@ -168,7 +168,7 @@ void Host::tcp_conn_request(int listener, Skb& skb) {
     req.tstampOk = o.timestamps.has_value();
     if (req.tstampOk) {
         req.tsRecent = o.timestamps->value;
-        req.tsOff = tcpHash(m_tcp.tsSecret, req.key); // secure_tcp_ts_off
+        req.tsOff = secure_tcp_ts_off(req.key);
     }
     // tcp_openreq_init_rwin -> tcp_select_initial_window: half the receive buffer, rounded
     // down to whole segments, at most 64 KiB unscaled; the scale covers tcp_rmem[2].
@@ -205,8 +205,7 @@ void Host::tcp_conn_request(int listener, Skb& skb) {
         return listendrop(fmt::format("without syncookies the last quarter of tcp_max_syn_backlog "
                                       "({}) is kept for proven peers, {} requests pending",
                                       maxSynBacklog, lst.qlen));
-    // tcp_v4_init_sequence: a keyed hash of the 4-tuple plus a 64 ns clock.
-    req.sntIsn = tcpHash(m_tcp.isnSecret, req.key) + std::uint32_t(m_now >> 6);
+    req.sntIsn = secure_tcp_seq(req.key);
     req.id = ++m_tcp.nextId;
     // inet_csk_reqsk_queue_hash_add: hashed as TCP_NEW_SYN_RECV, qlen and young +1.
     ++lst.qlen;

@@ -67,6 +67,16 @@ void Host::tcpInitSecrets() {
     m_tcp.cookieSecret = m_rng();
 }
 
+// tcp_v4_init_sequence -> secure_tcp_seq: a keyed hash of the 4-tuple plus a 64 ns clock.
+std::uint32_t Host::secure_tcp_seq(const TcpFlowKey& key) const {
+    return tcpHash(m_tcp.isnSecret, key) + std::uint32_t(m_now >> 6);
+}
+
+// secure_tcp_ts_off: the per-connection offset added to the millisecond clock in TSval.
+std::uint32_t Host::secure_tcp_ts_off(const TcpFlowKey& key) const {
+    return tcpHash(m_tcp.tsSecret, key);
+}
+
 std::uint32_t Host::tcpHash(std::uint64_t secret, const TcpFlowKey& k) const {
     std::uint64_t h = mix64(secret ^ (std::uint64_t(k.localAddr) << 32 | k.remoteAddr));
     h = mix64(h ^ (std::uint64_t(k.localPort) << 16 | k.remotePort));
