@@ -53,7 +53,7 @@ void Inspector::refresh() {
     const auto bytes = m_session->bytesAt(e->packet, seq);
     const auto before = m_session->bytesBefore(e->packet, seq);
 
-    auto* skb = new QTreeWidgetItem(m_tree, {tr("sk_buff"), tr("packet #%1").arg(e->packet)});
+    auto* skb = new QTreeWidgetItem(m_tree, {tr("sk_buff"), tr("packet %1").arg(packetLabel(e->packet))});
     auto add = [skb](const QString& k, const QString& v) { new QTreeWidgetItem(skb, {k, v}); };
     add(tr("dev"), m_session->interfaceName(e->ifindex));
     add(tr("len"), bytes ? QString::number(bytes->size()) : QString());

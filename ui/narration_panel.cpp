@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/narration_panel.h"
 
+#include "ui/packet_decode.h"
 #include "ui/session.h"
 #include "ui/stage_text.h"
 
@@ -98,7 +99,7 @@ QString NarrationPanel::eventHtml(const TraceEvent& e) const {
                 .arg(toQString(stageLabel(e.stage)).toHtmlEscaped(), contextText(e.context))
                 .arg(e.cpu)
                 .arg(QString::fromStdString(formatTime(e.time)));
-    QString who = e.packet != kNoPacket ? tr("Packet #%1").arg(e.packet) : tr("No packet");
+    QString who = e.packet != kNoPacket ? tr("Packet %1").arg(packetLabel(e.packet)) : tr("No packet");
     if (e.ifindex) who += tr(" on %1").arg(ifname(e.ifindex).toHtmlEscaped());
     const bool drop = e.verdict == Verdict::Dropped;
     html += QStringLiteral("<p>%1: <b%2>%3</b></p>")

@@ -263,4 +263,11 @@ bool filterMatches(const PacketSummary& s, const QString& fate, const QString& r
            QString::number(packet) == needle;
 }
 
+// Packets the host made itself are numbered apart from the capture's frames.
+QString packetLabel(PacketId packet) {
+    if (packet >= kGeneratedPacketBase)
+        return QStringLiteral("h%1").arg(qulonglong(packet - kGeneratedPacketBase));
+    return QString::number(qulonglong(packet));
+}
+
 } // namespace stackscope::ui

@@ -3,6 +3,8 @@
 // ARP, IPv4, ICMP, UDP and TCP, enough to name a packet and show its fields.
 #pragma once
 
+#include "sim/trace.h"
+
 #include <QString>
 
 #include <cstdint>
@@ -32,6 +34,9 @@ PacketSummary summarize(std::span<const std::uint8_t> frame);
 // insensitive, inside source, destination, protocol, info, fate or reason, or the number.
 bool filterMatches(const PacketSummary& s, const QString& fate, const QString& reason,
                    std::uint64_t packet, const QString& needle);
+// A packet's number as the list shows it: the frame number for captured packets, "h4" for
+// the fourth packet the host made itself.
+QString packetLabel(PacketId packet);
 std::vector<DecodedField> decodeTree(std::span<const std::uint8_t> frame);
 
 } // namespace stackscope::ui

@@ -113,9 +113,7 @@ QVariant PacketListModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::DisplayRole) {
         switch (Column(index.column())) {
         case Number:
-            // Packets the host made itself are numbered apart from the capture's frames.
-            if (packet >= kGeneratedPacketBase)
-                return QStringLiteral("h%1").arg(qulonglong(packet - kGeneratedPacketBase));
+            if (packet >= kGeneratedPacketBase) return packetLabel(packet);
             return QVariant::fromValue<qulonglong>(packet);
         case Time: {
             if (packet <= m_inputCount)

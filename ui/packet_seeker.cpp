@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/packet_seeker.h"
 
+#include "ui/packet_decode.h"
 #include "ui/session.h"
 
 #include <QProgressDialog>
@@ -105,7 +106,7 @@ void PacketSeeker::seek(PacketId packet) {
     m_thread->start(QThread::LowPriority);
     m_poll->start();
     if (m_dialogParent) {
-        m_dialog = new QProgressDialog(tr("Simulating up to packet #%1…").arg(packet), tr("Cancel"), 0, 100,
+        m_dialog = new QProgressDialog(tr("Simulating up to packet %1…").arg(packetLabel(packet)), tr("Cancel"), 0, 100,
                                        m_dialogParent);
         m_dialog->setObjectName(QStringLiteral("packetSeekProgress"));
         m_dialog->setWindowModality(Qt::WindowModal);

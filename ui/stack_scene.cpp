@@ -49,7 +49,7 @@ public:
 
         QFont caption = p->font();
         const qreal k = m_scene->textScale();
-        caption.setPixelSize(int(14 * k));
+        caption.setPixelSize(std::max(1, int(14 * k)));
         caption.setBold(true);
         caption.setLetterSpacing(QFont::AbsoluteSpacing, 1.5);
         for (const HookGroup& g : hookGroups()) {
@@ -83,7 +83,7 @@ public:
 
         const QRectF area = dropBinArea();
         QFont title = p->font();
-        title.setPixelSize(int(17 * k));
+        title.setPixelSize(std::max(1, int(17 * k)));
         title.setBold(true);
         p->setFont(title);
         p->setPen(text);
@@ -92,7 +92,7 @@ public:
         const bool dark = pal.color(QPalette::Base).lightness() < 128;
         const QColor red = dark ? QColor(0xff, 0x7a, 0x6e) : QColor(0xb0, 0x1c, 0x1c);
         QFont binFont = title;
-        binFont.setPixelSize(int(15 * k));
+        binFont.setPixelSize(std::max(1, int(15 * k)));
         for (const DropBin& bin : m_scene->bins()) {
             QPainterPath bucket; // a bin: wider at the top
             const QRectF r = bin.rect;

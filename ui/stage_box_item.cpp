@@ -123,7 +123,7 @@ void StageBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opti
     const qreal lod = option->levelOfDetailFromTransform(painter->worldTransform());
     const qreal k = m_textScale;
     QFont labelFont = painter->font();
-    labelFont.setPixelSize(int(22 * k));
+    labelFont.setPixelSize(std::max(1, int(22 * k)));
     labelFont.setBold(true);
     painter->setFont(labelFont);
     painter->setPen(text);
@@ -135,7 +135,8 @@ void StageBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opti
     const qreal labelRow = inner.height() * 0.41, fnRow = inner.height() * 0.27, countRow = inner.height() * 0.32;
     // Long labels shrink to fit rather than lose their end; a projector needs the whole word.
     const QString label = toQString(stageLabel(m_stage));
-    labelFont.setPixelSize(std::min(labelFont.pixelSize(), int(labelRow * 0.86)));
+    // QFont refuses sizes below 1 px (tiny boxes while the scene is first laid out).
+    labelFont.setPixelSize(std::max(1, std::min(labelFont.pixelSize(), int(labelRow * 0.86))));
     while (labelFont.pixelSize() > 14 && QFontMetricsF(labelFont).horizontalAdvance(label) > inner.width())
         labelFont.setPixelSize(labelFont.pixelSize() - 1);
     painter->setFont(labelFont);
@@ -143,7 +144,7 @@ void StageBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opti
                       painter->fontMetrics().elidedText(label, Qt::ElideRight, int(inner.width())));
     QFont fnFont(QStringLiteral("monospace"));
     fnFont.setStyleHint(QFont::TypeWriter);
-    fnFont.setPixelSize(std::min(int(15 * k), int(fnRow * 0.9)));
+    fnFont.setPixelSize(std::max(1, std::min(int(15 * k), int(fnRow * 0.9))));
     QColor dim = text;
     dim.setAlphaF(k > 1 ? 0.9 : 0.75);
     painter->setPen(dim);
@@ -156,7 +157,7 @@ void StageBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opti
                       painter->fontMetrics().elidedText(function, Qt::ElideRight, int(inner.width())));
 
     QFont countFont = labelFont;
-    countFont.setPixelSize(std::min(int(17 * k), int(countRow * 0.85)));
+    countFont.setPixelSize(std::max(1, std::min(int(17 * k), int(countRow * 0.85))));
     countFont.setBold(true);
     painter->setFont(countFont);
     const QRectF countRect(inner.left(), inner.bottom() - countRow, inner.width(), countRow);
