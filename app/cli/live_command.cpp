@@ -356,16 +356,19 @@ int liveCommand(const LiveOptions& o, std::ostream& out, std::ostream& err) {
     // Frames that came in with the stop are still run: the recording holds them. One
     // end time for both, so the replay's settle ends exactly where this run did.
     session.readDevices();
-    const Nanos end = std::max(clock(), session.lastInputTime());
+    const Nanos end = std::max(session.now(), session.lastInputTime());
     session.advanceTo(end);
 
-    err << fmt::format("live: stopped after {}s{}\n", formatTime(end),
+    err << fmt::format("live: stopped after {}s{}\n", formatTime(clock()),
                        g_stopSignal ? (g_stopSignal == SIGINT ? " (SIGINT)" : " (SIGTERM)") : "");
     for (const auto& s : session.stats()) {
         err << fmt::format("live: {} ({}): {} frames in, {} frames out", s.interface, s.device,
                            s.framesIn, s.framesOut);
         if (s.writeErrors)
             err << fmt::format(", {} not written back ({})", s.writeErrors, s.lastError);
+        if (s.checksumsCompleted)
+            err << fmt::format(", {} with the TCP/UDP checksum left to offload (completed)",
+                               s.checksumsCompleted);
         err << '\n';
     }
 

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "live/live_capture.h"
 
+#include "wire/checksum.h"
+#include "wire/ipv4.h"
+
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <span>
 
 namespace stackscope::live {
 
@@ -90,6 +94,7 @@ LiveCapture::ReadResult LiveCapture::read(std::vector<std::uint8_t>& frame) {
     const int rc = pcap_next_ex(m_handle, &header, &data);
     if (rc == 1) {
         frame.assign(data, data + header->caplen);
+        if (completePartialChecksum(frame)) ++m_checksumsCompleted;
         return ReadResult::Frame;
     }
     frame.clear();
@@ -102,6 +107,44 @@ std::uint64_t LiveCapture::kernelDrops() const {
     pcap_stat stats{};
     if (pcap_stats(m_handle, &stats) < 0) return 0;
     return stats.ps_drop;
+}
+
+bool LiveCapture::completePartialChecksum(std::vector<std::uint8_t>& frame) {
+    constexpr std::size_t kEth = 14;
+    if (frame.size() < kEth + 20 || frame[12] != 0x08 || frame[13] != 0x00) return false;
+    const std::span<std::uint8_t> ip = std::span<std::uint8_t>(frame).subspan(kEth);
+    const std::size_t ihl = std::size_t(ip[0] & 0x0f) * 4;
+    const std::size_t total = std::size_t(ip[2]) << 8 | ip[3];
+    const bool fragment = ((ip[6] & 0x3f) | ip[7]) != 0; // MF or an offset
+    if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl || total > ip.size() || fragment) return false;
+    const std::uint8_t protocol = ip[9];
+    std::size_t checkOffset = 0;
+    if (protocol == wire::kIpProtoTcp)
+        checkOffset = 16;
+    else if (protocol == wire::kIpProtoUdp)
+        checkOffset = 6;
+    else
+        return false;
+    const std::span<std::uint8_t> l4 = ip.subspan(ihl, total - ihl);
+    if (l4.size() < checkOffset + 2) return false;
+    const auto be32 = [](std::span<const std::uint8_t> b) {
+        return std::uint32_t(b[0]) << 24 | std::uint32_t(b[1]) << 16 | std::uint32_t(b[2]) << 8 | b[3];
+    };
+    const std::uint32_t pseudo =
+        wire::pseudoHeaderSum(wire::Ipv4Address{be32(ip.subspan(12, 4))},
+                              wire::Ipv4Address{be32(ip.subspan(16, 4))}, protocol,
+                              std::uint16_t(l4.size()));
+    const std::uint16_t field = std::uint16_t(l4[checkOffset] << 8 | l4[checkOffset + 1]);
+    if (field != std::uint16_t(~wire::checksumFold(pseudo))) return false;
+    // A correct checksum may hold that value too (once in 65536): leave it alone.
+    if (wire::internetChecksum(l4, pseudo) == 0) return false;
+    l4[checkOffset] = 0;
+    l4[checkOffset + 1] = 0;
+    std::uint16_t sum = wire::internetChecksum(l4, pseudo);
+    if (sum == 0 && protocol == wire::kIpProtoUdp) sum = 0xffff; // 0 means "no checksum"
+    l4[checkOffset] = std::uint8_t(sum >> 8);
+    l4[checkOffset + 1] = std::uint8_t(sum);
+    return true;
 }
 
 } // namespace stackscope::live

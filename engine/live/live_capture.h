@@ -44,6 +44,15 @@ class LiveCapture {
     const std::string& errorText() const { return m_errorText; }
     // Frames the kernel dropped because they were not read in time (pcap_stats ps_drop).
     std::uint64_t kernelDrops() const;
+    // Frames read() completed the TCP/UDP checksum of (see completePartialChecksum).
+    std::uint64_t checksumsCompleted() const { return m_checksumsCompleted; }
+
+    // A frame the sending kernel left for checksum offload (CHECKSUM_PARTIAL: veth,
+    // bridges, traffic of this machine) carries in its TCP/UDP checksum field only the
+    // folded pseudo-header sum; the real receiver skips the check, the simulated one
+    // would drop it as UDP_CSUM / TCP_CSUM. Writes the checksum the NIC would have and
+    // returns true when `frame` (Ethernet, IPv4, not a fragment) is such a frame.
+    static bool completePartialChecksum(std::vector<std::uint8_t>& frame);
 
   private:
     LiveCapture(pcap* handle, int fd, std::string interface);
@@ -52,6 +61,7 @@ class LiveCapture {
     int m_fd = -1;
     std::string m_interface;
     std::string m_errorText;
+    std::uint64_t m_checksumsCompleted = 0;
 };
 
 } // namespace stackscope::live

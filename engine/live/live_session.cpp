@@ -91,7 +91,7 @@ std::vector<int> LiveSession::fds() const {
 
 int LiveSession::timeoutMs(int maxMs) const {
     if (!m_sim.hasWork()) return maxMs;
-    const Nanos now = m_clock();
+    const Nanos now = this->now();
     const Nanos next = m_sim.nextEventTime();
     if (next <= now) return 0;
     const Nanos ms = (next - now + kMillisecond - 1) / kMillisecond;
@@ -108,13 +108,20 @@ bool LiveSession::wait(int timeoutMs) const {
 
 void LiveSession::accept(Device& device, std::vector<std::uint8_t>&& bytes) {
     LiveInterfaceStats& s = m_stats[device.statsIndex];
+    Nanos stamp = 0;
     if (!m_sawInput) {
         m_sawInput = true;
-        m_activityBeforeFirstInput = m_sim.traceCount() > 0 || m_sim.hasWork();
+        m_activityBeforeFirstInput =
+            m_sim.traceCount() > 0 || m_sim.hasWork() || m_sim.now() > 0;
     }
-    // Strictly after everything the simulator has done and every earlier frame, so a
-    // replay of the recording orders events exactly as this run did.
-    const Nanos stamp = std::max({m_clock(), m_sim.now() + 1, m_lastStamp + 1});
+    if (m_lastStamp < 0 && !m_activityBeforeFirstInput) {
+        // The replay puts the first frame at 0: so does this run.
+        m_base = m_clock();
+    } else {
+        // Strictly after everything the simulator has done and every earlier frame, so a
+        // replay of the recording orders events exactly as this run did.
+        stamp = std::max({now(), m_sim.now() + 1, m_lastStamp + 1});
+    }
     m_lastStamp = stamp;
     ++s.framesIn;
     s.bytesIn += bytes.size();
@@ -151,6 +158,7 @@ LivePollResult LiveSession::readDevices() {
                 frame = r == LiveCapture::ReadResult::Frame;
                 failed = r == LiveCapture::ReadResult::Error;
                 if (failed) s.lastError = d.capture->errorText();
+                s.checksumsCompleted = d.capture->checksumsCompleted();
             }
             if (failed) {
                 ++s.readErrors;
@@ -175,7 +183,7 @@ void LiveSession::advanceTo(Nanos until) {
 
 LivePollResult LiveSession::poll() {
     LivePollResult result = readDevices();
-    advanceTo(std::max(m_clock(), m_lastStamp));
+    advanceTo(std::max(now(), m_lastStamp));
     return result;
 }
 

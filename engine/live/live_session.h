@@ -39,6 +39,7 @@ struct LiveInterfaceStats {
     std::uint64_t bytesOut = 0;
     std::uint64_t writeErrors = 0;
     std::uint64_t readErrors = 0;
+    std::uint64_t checksumsCompleted = 0; // captured frames left to checksum offload
     std::string lastError;
 };
 
@@ -73,7 +74,8 @@ class LiveSession final : public TxObserver {
     // socket notifier.
     std::vector<int> fds() const;
     // Milliseconds until the simulator's next scheduled event (rounded up), capped at
-    // `maxMs`; 0 when an event is already due.
+    // `maxMs`; 0 when an event is already due. Waiting this long, then poll(), runs every
+    // timer on time without a frame arriving.
     int timeoutMs(int maxMs) const;
     // Blocks in poll() on fds() for at most timeoutMs; false when interrupted by a signal.
     bool wait(int timeoutMs) const;
@@ -84,6 +86,11 @@ class LiveSession final : public TxObserver {
     LivePollResult readDevices();
     void advanceTo(Nanos until);
 
+    // Virtual time the session runs the simulator to: the clock, less the time that
+    // passed before the first frame when the simulator had nothing to do until then, so
+    // the first frame is at 0 as it is when `run` replays the recording (the TCP ISN's
+    // clock, timestamps and jiffies rounding then come out the same).
+    Nanos now() const { return m_clock() - m_base; }
     Nanos lastInputTime() const { return m_lastStamp; }
     // True when the simulator had work before the first input frame arrived (timers or
     // generators of the scenario): replaying the recording, which starts at its first
@@ -111,6 +118,7 @@ class LiveSession final : public TxObserver {
     std::vector<Device> m_devices;
     std::vector<LiveInterfaceStats> m_stats;
     std::vector<std::uint8_t> m_buffer;
+    Nanos m_base = 0; // clock reading that is virtual time 0
     Nanos m_lastStamp = -1;
     bool m_sawInput = false;
     bool m_activityBeforeFirstInput = false;

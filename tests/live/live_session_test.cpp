@@ -10,6 +10,7 @@
 #include "scenario/scenario.h"
 #include "sim/simulator.h"
 #include "wire/arp.h"
+#include "wire/checksum.h"
 #include "wire/ethernet.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
@@ -205,10 +206,12 @@ TEST_CASE("a live session answers ARP, ping and UDP on a TAP and records what it
         CHECK(session.stats()[0].writeErrors == 0);
         CHECK_FALSE(session.activityBeforeFirstInput());
         REQUIRE(session.flushRecordings(&error));
-        end = now;
+        // Virtual time starts at the first frame (the ARP request at 5 ms), as in the replay.
+        end = session.now();
+        CHECK(end == now - 5 * kMillisecond);
         lastInput = session.lastInputTime();
-        CHECK(lastInput > 808 * kMillisecond);
-        CHECK(lastInput < 810 * kMillisecond);
+        CHECK(lastInput > 803 * kMillisecond);
+        CHECK(lastInput < 805 * kMillisecond);
     }
     // The big ping died in INPUT, before icmp_rcv counted it.
     CHECK(sim.counters().get(Mib::IcmpInEchos) == 3);
@@ -266,4 +269,66 @@ TEST_CASE("a device that goes away is reported, not a crash") {
     const live::LivePollResult r = session.poll();
     CHECK(r.deviceFailed);
     CHECK(session.stats()[0].lastError == "the device was closed");
+}
+
+TEST_CASE("a captured frame left to checksum offload gets the checksum the NIC would write") {
+    const std::vector<std::uint8_t> good = udpDatagram(7000);
+    constexpr std::size_t kCheck = 14 + 20 + 6;
+    // What a sender with CHECKSUM_PARTIAL puts in the field: the folded pseudo-header sum.
+    const std::uint32_t pseudo = wire::pseudoHeaderSum(*Ipv4Address::parse("10.99.0.1"),
+                                                       *Ipv4Address::parse("10.99.0.2"),
+                                                       wire::kIpProtoUdp, 8 + 12);
+    const auto partialField = std::uint16_t(~wire::checksumFold(pseudo));
+    std::vector<std::uint8_t> partial = good;
+    partial[kCheck] = std::uint8_t(partialField >> 8);
+    partial[kCheck + 1] = std::uint8_t(partialField);
+    REQUIRE(partial != good);
+    CHECK(live::LiveCapture::completePartialChecksum(partial));
+    CHECK(partial == good);
+
+    // A correct checksum and a corrupted one (not the partial value) stay as they are.
+    std::vector<std::uint8_t> copy = good;
+    CHECK_FALSE(live::LiveCapture::completePartialChecksum(copy));
+    CHECK(copy == good);
+    std::vector<std::uint8_t> bad = good;
+    bad[kCheck] ^= 0x5a;
+    const std::vector<std::uint8_t> badCopy = bad;
+    CHECK_FALSE(live::LiveCapture::completePartialChecksum(bad));
+    CHECK(bad == badCopy);
+    // ICMP has no offloaded checksum.
+    std::vector<std::uint8_t> echo = echoRequest(1, 8);
+    const std::vector<std::uint8_t> echoCopy = echo;
+    CHECK_FALSE(live::LiveCapture::completePartialChecksum(echo));
+    CHECK(echo == echoCopy);
+}
+
+TEST_CASE("timers run on time while no frame arrives") {
+    // The simulated host sends a datagram at 1 s to an address nobody answers: the ARP
+    // request, then its retries one retrans_time (1 s) apart, all without input.
+    scenario::ScenarioResult r =
+        scenario::readScenario(std::string(kScenario) + "send udp 10.99.0.77:9 at 1s\n", "t.scn");
+    for (const auto& e : r.errors)
+        FAIL(e.toString());
+    Nanos now = 0;
+    Simulator sim(r.config, 1);
+    live::LiveSession session(sim, [&now] { return now; });
+    Pair pair;
+    session.addTap("eth0", live::TapDevice::adopt(pair.sim, "faketap"));
+
+    std::vector<Nanos> requests;
+    // What the CLI loop does: wait timeoutMs() (the clock jumps there), then poll().
+    while (now < 5 * kSecond) {
+        now += Nanos(session.timeoutMs(70)) * kMillisecond; // 70: never lands on 1 s by itself
+        session.poll();
+        for (const auto& f : drain(pair.real)) {
+            REQUIRE(etherType(f) == wire::kEtherTypeArp);
+            requests.push_back(now);
+        }
+    }
+    REQUIRE(requests.size() == 3);
+    CHECK(requests[0] == 1 * kSecond);
+    CHECK(requests[1] == 2 * kSecond);
+    CHECK(requests[2] == 3 * kSecond);
+    CHECK(session.framesIn() == 0);
+    CHECK(session.now() == now); // busy before any input: no shift of the time base
 }
