@@ -74,11 +74,12 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                      "Print counters in a real tool's layout, repeatable, in the order given: "
                      "nstat (nstat -a), softnet (/proc/net/softnet_stat), links (ip -s link), "
                      "qdisc (tc -s qdisc), drops (drops by reason and place), iptables "
-                     "(iptables-save -c). Without --show and --counters-json: nstat. "
+                     "(iptables-save -c), own (this host's transmissions against the output a "
+                     "capture taken on it recorded). Without --show and --counters-json: nstat. "
                      "Example: --show drops --show links")
         ->type_name("VIEW")
         ->allow_extra_args(false)
-        ->check(CLI::IsMember({"iptables", "nstat", "softnet", "links", "qdisc", "drops"}));
+        ->check(CLI::IsMember({"iptables", "nstat", "softnet", "links", "qdisc", "drops", "own"}));
     runCmd
         ->add_option("--seed", run.seed,
                      "Seed for every random choice the model makes (default 1); the same seed "

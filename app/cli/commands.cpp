@@ -6,6 +6,8 @@
 #include "cli/cli.h"
 #include "cli/iptables_section.h"
 #include "cli/merged_frame_source.h"
+#include "cli/own_output_section.h"
+#include "cli/prefetch_frame_source.h"
 #include "io/pcap_reader.h"
 #include "io/pcap_writer.h"
 #include "report/counters_json.h"
@@ -161,7 +163,9 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
     }
 
     Simulator sim(*config, o.seed);
-    if (!readers.empty()) sim.setInput(&input);
+    // The captures are read and decoded on a second core while the model runs.
+    PrefetchFrameSource prefetched(input);
+    if (!readers.empty()) sim.setInput(&prefetched);
     // Drop totals come from the trace, so count them only when a report needs them.
     const bool wantDrops =
         jsonOut || std::find(o.show.begin(), o.show.end(), "drops") != o.show.end();
@@ -176,6 +180,7 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
         sim.addTxObserver(w.get());
 
     sim.run(*settle);
+    prefetched.stop(); // the readers' warnings and errors are complete only now
 
     int rc = kExitOk;
     for (const auto& r : readers) {
@@ -213,7 +218,9 @@ std::string countersJsonText(const Simulator& sim, const report::DropCounter& dr
     report::JsonSections sections;
     sections.drops = &drops;
     if (iptables) sections.iptables = &iptables->json;
-    return report::countersJson(sim, sections).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+    nlohmann::json doc = report::countersJson(sim, sections);
+    if (auto own = ownOutputJson(sim)) doc["own_output"] = std::move(*own);
+    return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
            '\n';
 }
 
@@ -234,6 +241,8 @@ int printViews(const Simulator& sim, const report::DropCounter& drops,
             out << report::qdiscText(sim);
         else if (v == "drops")
             out << report::dropsText(drops);
+        else if (v == "own")
+            out << ownOutputText(sim);
         else if (v == "iptables") {
             if (iptables)
                 out << iptables->text;

@@ -125,6 +125,19 @@ struct SendConfig {
     bool dontFragment = true; // IP_PMTUDISC_WANT: DF set while the route MTU allows
 };
 
+// `connect tcp 10.0.0.1:80 [from 10.0.0.2[:40000]] [at 1s] [send 5000] [close]`: an
+// application calling connect(), then send() of sendBytes bytes once connected, then
+// close() when `close` is given.
+struct ConnectConfig {
+    Ipv4Address destination;
+    std::uint16_t destinationPort = 0;
+    std::optional<Ipv4Address> source;       // bind() before connect(); none = route's source
+    std::optional<std::uint16_t> sourcePort; // none = __inet_hash_connect picks one
+    Nanos start = 0;
+    std::uint32_t sendBytes = 0;
+    bool close = false;
+};
+
 // `tcpdump -i eth0`: an AF_PACKET tap that sees what __netif_receive_skb_core sees.
 struct TapConfig {
     std::string device; // "any" allowed
@@ -148,6 +161,7 @@ struct HostConfig {
     Sysctls sysctls;
     std::vector<SocketConfig> sockets;
     std::vector<SendConfig> sends;
+    std::vector<ConnectConfig> connects;
     std::vector<TapConfig> taps;
     std::vector<IptablesInput> iptables; // in scenario order, for the netfilter module
 

@@ -10,9 +10,11 @@
 //   confirmed, as in the kernel, where an unconfirmed entry is not in the hash:
 //   a second packet of a flow arriving before the first is confirmed gets its
 //   own entry; confirm() then finds the clash (see there).
-// - TCP follows the kernel's state table (tcp_conntracks) and flag checks
-//   (tcp_valid_flags), but not its sequence/window tracking (tcp_in_window):
-//   out-of-window segments are not INVALID here.
+// - TCP follows nf_conntrack_tcp_packet: the state table (tcp_conntracks),
+//   the flag checks (tcp_valid_flags), window tracking (tcp_in_window) with
+//   window scaling and SACK, the ignored-packet resynchronisation, re-opening
+//   of closed connections and the per-state timeouts. NAT sequence
+//   adjustment (nf_ct_seq_offset) is not modelled: the offset is always 0.
 // - Protocols other than TCP, UDP and ICMP use the generic tracker
 //   (addresses only, 600 s), including GRE and SCTP.
 // - Time is an input: every call that needs it takes `now`. Calls that do not
@@ -26,10 +28,12 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace stackscope::netfilter {
@@ -51,6 +55,9 @@ struct CtLookup {
     CtDir dir = CtDir::Original;
     std::uint64_t id = 0; // 0: untracked or invalid
     bool created = false; // this packet allocated the (unconfirmed) entry
+    // Why the tracker said INVALID, or why a TCP packet was let through without
+    // updating the entry ("ignored"): the kernel's nf_ct_l4proto_log_invalid text.
+    std::string_view note;
 };
 
 // The nf_conntrack_*_timeout sysctls (net/netfilter/nf_conntrack_proto_*.c defaults).
@@ -67,7 +74,47 @@ struct CtTimeouts {
     Nanos tcpCloseWait = 60 * kSecond;
     Nanos tcpLastAck = 30 * kSecond;
     Nanos tcpTimeWait = 120 * kSecond;
-    Nanos tcpUnacknowledged = 300 * kSecond; // caps an unreplied mid-stream pickup
+    Nanos tcpUnacknowledged = 300 * kSecond; // unacknowledged data, unreplied pickups
+    Nanos tcpMaxRetrans = 300 * kSecond;     // after nf_conntrack_tcp_max_retrans retransmits
+    Nanos tcpSynSent2 = 120 * kSecond;       // no sysctl: the compiled-in value
+};
+
+// Everything the tracker reads from net.netfilter.nf_conntrack_*.
+struct CtSettings {
+    CtTimeouts timeouts;
+    bool tcpLoose = true;             // nf_conntrack_tcp_loose: pick up flows mid-stream
+    bool tcpBeLiberal = false;        // nf_conntrack_tcp_be_liberal: skip window checks
+    bool tcpIgnoreInvalidRst = false; // nf_conntrack_tcp_ignore_invalid_rst
+    std::uint32_t tcpMaxRetrans = 3;  // nf_conntrack_tcp_max_retrans
+};
+// Builds the settings from the sysctl values; lookup returns the value of a
+// "net.netfilter.nf_conntrack_*" key (seconds for timeouts).
+CtSettings ctSettingsFromSysctls(const std::function<std::int64_t(std::string_view)>& lookup);
+
+// struct ip_ct_tcp_state: what conntrack knows of one direction's sequence space.
+struct CtTcpWindow {
+    std::uint32_t tdEnd = 0;    // max(seq + len) this side sent
+    std::uint32_t tdMaxEnd = 0; // max(ack + window) the other side allowed this side to send
+    std::uint32_t tdMaxWin = 0; // largest window this side advertised (scaled)
+    std::uint32_t tdMaxAck = 0; // largest ack this side sent
+    std::uint8_t tdScale = 0;   // window scale this side announced (0 unless both did)
+    std::uint8_t flags = 0;     // IP_CT_TCP_FLAG_* below
+};
+inline constexpr std::uint8_t kCtTcpFlagWindowScale = 0x01;
+inline constexpr std::uint8_t kCtTcpFlagSackPerm = 0x02;
+inline constexpr std::uint8_t kCtTcpFlagCloseInit = 0x04;
+inline constexpr std::uint8_t kCtTcpFlagBeLiberal = 0x08;
+inline constexpr std::uint8_t kCtTcpFlagDataUnacknowledged = 0x10;
+inline constexpr std::uint8_t kCtTcpFlagMaxAckSet = 0x20;
+
+// `conntrack -S` (struct ip_conntrack_stat), summed over CPUs. The fields the
+// model increments: the others (found, drop, early_drop, search_restart,
+// chaintoolong) stay 0 because nothing the model does reaches them.
+struct CtStats {
+    std::uint64_t invalid = 0;      // packets left without a conntrack entry
+    std::uint64_t error = 0;        // ICMP packets the ICMP tracker refused
+    std::uint64_t insertFailed = 0; // confirm found a clash it could not resolve
+    std::uint64_t clashResolve = 0; // confirm merged a duplicate entry
 };
 
 // enum tcp_conntrack, in the kernel's order.
@@ -100,10 +147,17 @@ struct NatResult {
 
 class Conntrack {
   public:
-    void setTimeouts(const CtTimeouts& timeouts) { m_timeouts = timeouts; }
-    const CtTimeouts& timeouts() const { return m_timeouts; }
+    void setTimeouts(const CtTimeouts& timeouts) { m_settings.timeouts = timeouts; }
+    const CtTimeouts& timeouts() const { return m_settings.timeouts; }
+    void setSettings(const CtSettings& settings) { m_settings = settings; }
+    const CtSettings& settings() const { return m_settings; }
     // net.netfilter.nf_conntrack_tcp_loose (default 1): pick up TCP flows mid-stream.
-    void setTcpLoose(bool loose) { m_tcpLoose = loose; }
+    void setTcpLoose(bool loose) { m_settings.tcpLoose = loose; }
+    // net.netfilter.nf_conntrack_tcp_be_liberal (default 0).
+    void setTcpBeLiberal(bool liberal) { m_settings.tcpBeLiberal = liberal; }
+    const CtStats& stats() const { return m_stats; }
+    // `conntrack -S` line: "cpu=0 found=0 invalid=3 insert=0 insert_failed=0 ..."
+    std::string statsLine() const;
 
     // nf_conntrack_in for one IPv4 packet (ip starts at the IP header) at
     // PRE_ROUTING or LOCAL_OUT. A new flow gets an unconfirmed entry
@@ -176,11 +230,15 @@ class Conntrack {
 
     std::optional<CtTuple> tuple(std::uint64_t id, CtDir dir) const;
     std::optional<TcpCtState> tcpState(std::uint64_t id) const;
+    std::optional<CtTcpWindow> tcpWindow(std::uint64_t id, CtDir dir) const;
+    // Absolute expiry of a confirmed entry (relative timeout while unconfirmed).
+    std::optional<Nanos> timeoutOf(std::uint64_t id) const;
     bool isAssured(std::uint64_t id) const;
     bool seenReply(std::uint64_t id) const;
     // The confirmed entry holding this tuple, in either direction.
     std::optional<std::pair<std::uint64_t, CtDir>> find(const CtTuple& tuple) const;
-    // For traces: "NEW udp 10.0.0.7:40000 -> 10.0.0.2:53", "INVALID".
+    // For traces: "NEW udp 10.0.0.7:40000 -> 10.0.0.2:53", "ESTABLISHED tcp
+    // 10.0.0.2:80 -> 10.0.0.7:40000 SYN_RECV", "INVALID", "INVALID (invalid new)".
     std::string describe(const CtLookup& lookup) const;
 
   private:
@@ -195,13 +253,25 @@ class Conntrack {
         kDying = 1 << 7,      // killed (RST, re-open): gone for lookups, freed by expire()
         kMasquerade = 1 << 8, // the Src binding came from MASQUERADE
     };
+    // struct ip_ct_tcp
+    struct TcpTrack {
+        TcpCtState state = TcpCtState::None;
+        CtTcpWindow seen[2]; // indexed by CtDir
+        std::uint8_t lastIndex = 5; // TCP_NONE_SET
+        std::uint8_t lastDir = 0;
+        std::uint8_t lastWscale = 0;
+        std::uint8_t lastFlags = 0;
+        std::uint8_t retrans = 0;
+        std::uint32_t lastSeq = 0, lastAck = 0, lastEnd = 0;
+        std::uint16_t lastWin = 0;
+    };
     struct Entry {
         CtTuple tuple[2];  // indexed by CtDir
         Nanos timeout = 0; // relative while unconfirmed, absolute once confirmed
         Nanos created = 0;
         std::uint32_t mark = 0;
         std::uint16_t status = 0;
-        TcpCtState tcp = TcpCtState::None;
+        TcpTrack tcp;
         bool has(std::uint16_t bits) const { return (status & bits) == bits; }
     };
     struct IndexValue {
@@ -220,8 +290,18 @@ class Conntrack {
                          std::size_t icmpLength, Nanos now);
     // The per-protocol packet handlers; false means the packet is INVALID.
     bool udpPacket(Entry& e, CtDir dir, Nanos now);
-    bool tcpPacket(std::uint64_t id, Entry& e, CtDir dir, std::uint8_t flags, Nanos now);
     bool icmpPacket(Entry& e, Nanos now);
+    // conntrack_tcp: nf_conntrack_tcp_packet and its helpers.
+    enum class TcpVerdict : std::uint8_t { Accept, Ignore, Invalid, Repeat };
+    struct TcpSegment;
+    TcpVerdict tcpPacket(Entry& e, CtDir dir, const TcpSegment& seg, bool isNew, Nanos now,
+                         std::string_view& note);
+    bool tcpNew(Entry& e, const TcpSegment& seg, std::string_view& note) const;
+    TcpVerdict tcpInWindow(Entry& e, CtDir dir, std::uint8_t index, const TcpSegment& seg,
+                           std::string_view& note) const;
+    void tcpHandleInvalid(Entry& e, CtDir dir, std::uint8_t index, Nanos now) const;
+    TcpVerdict tcpLogInvalid(const CtTcpWindow& sender, TcpVerdict verdict, std::string_view why,
+                             std::string_view& note) const;
     Nanos tcpTimeout(TcpCtState state) const;
     // nat.cpp
     bool tupleTaken(const CtTuple& tuple, std::uint64_t ignore) const;
@@ -232,8 +312,8 @@ class Conntrack {
                      wire::Ipv4Address minAddr, wire::Ipv4Address maxAddr, bool protoSpecified,
                      std::uint16_t minPort, std::uint16_t maxPort, std::uint64_t id) const;
 
-    CtTimeouts m_timeouts;
-    bool m_tcpLoose = true;
+    CtSettings m_settings;
+    CtStats m_stats;
     Nanos m_now = 0;
     std::uint64_t m_nextId = 1;
     std::map<std::uint64_t, Entry> m_entries; // ids grow, so this is creation order

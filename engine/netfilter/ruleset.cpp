@@ -172,6 +172,7 @@ std::optional<std::string> Ruleset::validate(Table& t, std::string_view chain, s
 }
 
 std::optional<std::string> Ruleset::apply(const std::vector<std::string>& argv, TableId* tableOut) {
+    ++m_generation;
     TableId tid = TableId::Filter;
     char cmd = 0;
     std::string chain, chain2, policy;
@@ -391,6 +392,7 @@ std::optional<std::string> Ruleset::command(const std::vector<std::string>& argv
 }
 
 std::optional<std::string> Ruleset::restore(std::string_view text, bool counters, bool noflush) {
+    ++m_generation;
     auto saved = m_tables;
     bool inTable = false;
     TableId current = TableId::Filter;

@@ -15,6 +15,8 @@
 
 namespace stackscope::netfilter {
 
+struct PacketFields;
+
 class Ruleset {
 public:
     Ruleset();
@@ -48,7 +50,24 @@ private:
     std::optional<std::string> apply(const std::vector<std::string>& argv, TableId* tableOut);
     std::optional<std::string> validate(Table& t, std::string_view chain, std::string_view op) const;
 
+    // Per chain, the rules a packet's destination port can reach: the walk then visits
+    // only rules whose QuickCheck may pass instead of testing every rule in turn. It is
+    // derived from m_tables and rebuilt on the first walk after any change.
+    struct ChainIndex {
+        bool usable = false;
+        std::vector<std::uint32_t> generic;     // rules not keyed by one destination port range
+        std::vector<std::uint16_t> segStart;    // sorted first ports of the port segments
+        std::vector<std::uint32_t> segOffset;   // segStart.size() + 1 offsets into segRules
+        std::vector<std::uint32_t> segRules;    // per segment, ascending rule positions
+        // The first position >= from whose QuickCheck may pass for f; n when none.
+        std::size_t next(const PacketFields& f, std::size_t from, std::size_t n) const;
+    };
+    void buildIndex(TableId table);
+
     std::array<Table, kTableCount> m_tables;
+    std::uint64_t m_generation = 1; // bumped by every change to m_tables
+    std::array<std::uint64_t, kTableCount> m_indexGeneration{};
+    std::array<std::vector<ChainIndex>, kTableCount> m_index;
 };
 
 } // namespace stackscope::netfilter

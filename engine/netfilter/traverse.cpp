@@ -35,7 +35,80 @@ TraceVerdict traceVerdict(TargetKind kind) {
     }
 }
 
+// A rule whose destination port range is wider than this stays on the generic list,
+// so one wide rule does not repeat itself in thousands of segments.
+constexpr std::uint32_t kMaxIndexedPortSpan = 4096;
+
 } // namespace
+
+void Ruleset::buildIndex(TableId tid) {
+    const Table& t = m_tables[std::size_t(tid)];
+    std::vector<ChainIndex>& index = m_index[std::size_t(tid)];
+    index.assign(t.chains.size(), ChainIndex{});
+    for (std::size_t c = 0; c < t.chains.size(); ++c) {
+        const std::vector<Rule>& rules = t.chains[c].rules;
+        ChainIndex& ix = index[c];
+        if (rules.size() < 8 || rules.size() > 0xffffffu) continue; // a plain walk is as fast
+        // quickPasses rejects these whenever the destination port is outside [lo, hi].
+        auto keyed = [](const QuickCheck& q) {
+            return q.valid && q.ports && q.hasDport && !q.invDport && q.dportLo <= q.dportHi &&
+                   std::uint32_t(q.dportHi - q.dportLo) < kMaxIndexedPortSpan;
+        };
+        std::vector<std::uint32_t> bounds{0};
+        for (std::uint32_t r = 0; r < rules.size(); ++r) {
+            const QuickCheck& q = rules[r].quick;
+            if (!keyed(q)) {
+                ix.generic.push_back(r);
+                continue;
+            }
+            bounds.push_back(q.dportLo);
+            if (q.dportHi < 0xffff) bounds.push_back(std::uint32_t(q.dportHi) + 1);
+        }
+        std::sort(bounds.begin(), bounds.end());
+        bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+        std::vector<std::vector<std::uint32_t>> segs(bounds.size());
+        std::size_t total = 0;
+        for (std::uint32_t r = 0; r < rules.size(); ++r) {
+            const QuickCheck& q = rules[r].quick;
+            if (!keyed(q)) continue;
+            auto first = std::lower_bound(bounds.begin(), bounds.end(), std::uint32_t(q.dportLo));
+            for (auto it = first; it != bounds.end() && *it <= q.dportHi; ++it) {
+                segs[std::size_t(it - bounds.begin())].push_back(r);
+                ++total;
+            }
+        }
+        if (total > 64 * rules.size() + 4096) { // overlapping ranges: the plain walk it is
+            ix = ChainIndex{};
+            continue;
+        }
+        ix.segStart.reserve(bounds.size());
+        ix.segOffset.reserve(bounds.size() + 1);
+        ix.segRules.reserve(total);
+        for (std::size_t k = 0; k < bounds.size(); ++k) {
+            ix.segStart.push_back(std::uint16_t(bounds[k]));
+            ix.segOffset.push_back(std::uint32_t(ix.segRules.size()));
+            ix.segRules.insert(ix.segRules.end(), segs[k].begin(), segs[k].end());
+        }
+        ix.segOffset.push_back(std::uint32_t(ix.segRules.size()));
+        ix.usable = true;
+    }
+    m_indexGeneration[std::size_t(tid)] = m_generation;
+}
+
+std::size_t Ruleset::ChainIndex::next(const PacketFields& f, std::size_t from, std::size_t n) const {
+    std::size_t best = n;
+    auto g = std::lower_bound(generic.begin(), generic.end(), from);
+    if (g != generic.end()) best = *g;
+    if (f.l4 && !f.fragment) {
+        // segStart[0] is 0, so every port falls in some segment.
+        const std::size_t seg =
+            std::size_t(std::upper_bound(segStart.begin(), segStart.end(), f.dport) - segStart.begin()) - 1;
+        const auto begin = segRules.begin() + segOffset[seg], end = segRules.begin() + segOffset[seg + 1];
+        auto s = std::lower_bound(begin, end, from);
+        if (s != end && *s < best) best = *s;
+    }
+    return best;
+}
 
 TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Nanos now,
                                   TraceSink* sink) {
@@ -45,6 +118,9 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
     for (std::size_t k = 0; k < t.chains.size(); ++k)
         if (t.chains[k].builtin && t.chains[k].hook == hook) start = int(k);
     if (start < 0) return result;
+
+    if (m_indexGeneration[std::size_t(tid)] != m_generation) buildIndex(tid);
+    const std::vector<ChainIndex>& index = m_index[std::size_t(tid)];
 
     PacketFields f = readPacketFields(packet.ip);
     const std::uint64_t len = packet.ip.size();
@@ -87,7 +163,10 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
             ++r;
             continue;
         }
-        if (chain.quick.size() == chain.rules.size()) {
+        if (const ChainIndex& ix = index[std::size_t(c)]; ix.usable) {
+            r = ix.next(f, r, chain.rules.size());
+            if (r >= chain.rules.size()) continue; // fell off the end: handled above
+        } else if (chain.quick.size() == chain.rules.size()) {
             while (r < chain.quick.size() && !quickPasses(chain.quick[r], f)) ++r;
             if (r >= chain.rules.size()) continue; // fell off the end: handled above
         }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stackscope's own lines: `socket` (a process's socket), `send` (a process
-// calling sendto) and `tcpdump` (an AF_PACKET tap).
+// calling sendto), `connect` (a process opening a TCP connection) and
+// `tcpdump` (an AF_PACKET tap).
 #include "scenario/commands.h"
 
 #include <fmt/format.h>
@@ -45,13 +46,14 @@ void runSocket(HostConfig& host, Words args, Errors& errors) {
     const std::initializer_list<std::string_view> kUdpWords = {"bind", "rcvbuf", "sndbuf",
                                                                "read", "dev",    "connect"};
     const std::initializer_list<std::string_view> kTcpWords = {"listen", "backlog", "rcvbuf",
-                                                               "sndbuf", "dev"};
+                                                               "sndbuf", "read",    "dev"};
     while (!c.done()) {
         std::string w = c.take();
         bool known =
             udp ? (w == "bind" || w == "rcvbuf" || w == "sndbuf" || w == "read" || w == "dev" ||
                    w == "connect")
-                : (w == "listen" || w == "backlog" || w == "rcvbuf" || w == "sndbuf" || w == "dev");
+                : (w == "listen" || w == "backlog" || w == "rcvbuf" || w == "sndbuf" || w == "read" ||
+                   w == "dev");
         if (!known)
             return errors.push_back(fmt::format("socket {}: unknown option \"{}\"{}", proto, w,
                                                 didYouMean(w, udp ? kUdpWords : kTcpWords)));
@@ -98,7 +100,7 @@ void runSocket(HostConfig& host, Words args, Errors& errors) {
                 s.readRate = *r;
             } else
                 return errors.push_back(fmt::format(
-                    "socket udp: read takes none, all or a rate like 100/s, not \"{}\"", *v));
+                    "socket {}: read takes none, all or a rate like 100/s, not \"{}\"", proto, *v));
         } else if (w == "dev") {
             if (!host.findInterface(*v))
                 return errors.push_back(
@@ -190,6 +192,84 @@ void runSend(HostConfig& host, Words args, Errors& errors) {
     if (s.source && !s.source->isAny() && !isLocalAddress(host, *s.source))
         return errors.push_back("bind: Cannot assign requested address");
     host.sends.push_back(s);
+}
+
+void runConnect(HostConfig& host, Words args, Errors& errors) {
+    ArgCursor c(args);
+    if (c.done())
+        return errors.push_back("connect: give the protocol and destination: connect tcp ADDR:PORT ...");
+    std::string proto = c.take();
+    if (proto == "udp")
+        return errors.push_back("connect udp: a connected UDP socket is written "
+                                "socket udp bind ADDR:PORT connect ADDR:PORT");
+    if (proto != "tcp")
+        return errors.push_back(fmt::format("connect: unknown protocol \"{}\" (only tcp){}", proto,
+                                            didYouMean(proto, {"tcp"})));
+    ConnectConfig cc;
+    auto dst = c.value();
+    if (!dst) return errors.push_back("connect tcp: give the destination ADDR:PORT");
+    auto ap = parseAddressPort(*dst);
+    if (!ap) return errors.push_back(fmt::format("connect tcp: \"{}\" is not ADDRESS:PORT", *dst));
+    if (ap->first.isAny())
+        return errors.push_back("connect tcp: give the peer's address (0.0.0.0 is no destination)");
+    if (ap->second == 0)
+        return errors.push_back("connect tcp: give the peer's port (port 0 is no destination)");
+    cc.destination = ap->first;
+    cc.destinationPort = ap->second;
+    const std::initializer_list<std::string_view> kWords = {"from", "at", "send", "close"};
+    std::vector<std::string> seen;
+    while (!c.done()) {
+        std::string w = c.take();
+        bool known = false;
+        for (auto k : kWords)
+            known = known || w == k;
+        if (!known)
+            return errors.push_back(
+                fmt::format("connect tcp: unknown option \"{}\"{}", w, didYouMean(w, kWords)));
+        for (const auto& s : seen)
+            if (s == w)
+                return errors.push_back(fmt::format("connect tcp: \"{}\" is given twice", w));
+        seen.push_back(w);
+        if (w == "close") {
+            cc.close = true;
+            continue;
+        }
+        auto v = c.value();
+        if (!v) return errors.push_back(fmt::format("connect tcp: \"{}\" needs a value", w));
+        if (w == "from") {
+            if (auto full = parseAddressPort(*v)) {
+                cc.source = full->first;
+                if (full->second != 0) cc.sourcePort = full->second;
+            } else if (auto addr = Ipv4Address::parse(*v)) {
+                cc.source = *addr;
+            } else {
+                return errors.push_back(
+                    fmt::format("connect tcp: \"{}\" is not ADDRESS or ADDRESS:PORT", *v));
+            }
+        } else if (w == "at") {
+            auto t = parseDuration(*v);
+            if (!t)
+                return errors.push_back(
+                    fmt::format("connect tcp: \"{}\" is not a duration (like 1ms, 2s, 500us)", *v));
+            cc.start = *t;
+        } else if (w == "send") {
+            auto n = parseU32(*v);
+            if (!n)
+                return errors.push_back(
+                    fmt::format("connect tcp: send takes a number of bytes, not \"{}\"", *v));
+            cc.sendBytes = *n;
+        }
+    }
+    if (cc.source && !cc.source->isAny() && !isLocalAddress(host, *cc.source))
+        return errors.push_back("bind: Cannot assign requested address");
+    // bind() to a port a TCP listener holds fails as it would on Linux.
+    if (cc.sourcePort)
+        for (const auto& s : host.sockets)
+            if (s.protocol == SocketProtocol::Tcp && s.port == *cc.sourcePort &&
+                (s.bindAddress.isAny() || !cc.source || cc.source->isAny() ||
+                 s.bindAddress == *cc.source))
+                return errors.push_back("bind: Address already in use");
+    host.connects.push_back(cc);
 }
 
 void runTcpdump(HostConfig& host, Words args, Errors& errors) {

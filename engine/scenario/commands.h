@@ -25,6 +25,7 @@ void runEthtool(HostConfig& host, Words args, Errors& errors);
 void runTc(HostConfig& host, Words args, Errors& errors);
 void runSocket(HostConfig& host, Words args, Errors& errors);
 void runSend(HostConfig& host, Words args, Errors& errors);
+void runConnect(HostConfig& host, Words args, Errors& errors);
 void runTcpdump(HostConfig& host, Words args, Errors& errors);
 
 // Walks the words of one command as iproute2's NEXT_ARG does.

@@ -100,7 +100,7 @@ using namespace detail;
 
 const std::initializer_list<std::string_view> kCommands = {
     "ip",      "sysctl",   "ethtool", "tc",     "iptables", "iptables-restore",
-    "tcpdump", "hostname", "cpus",    "socket", "send"};
+    "tcpdump", "hostname", "cpus",    "socket", "send",     "connect"};
 
 void runHostname(HostConfig& host, Words args, Errors& errors) {
     if (args.size() != 1) {
@@ -298,6 +298,8 @@ class Reader {
             runSocket(host, args, errors);
         else if (cmd == "send")
             runSend(host, args, errors);
+        else if (cmd == "connect")
+            runConnect(host, args, errors);
         else if (cmd == "tcpdump")
             runTcpdump(host, args, errors);
         else if (cmd == "hostname")

@@ -266,6 +266,18 @@ std::string writeScenario(const HostConfig& h) {
         if (s.dontFragment != defaults.dontFragment) line += s.dontFragment ? " df on" : " df off";
         out += line + "\n";
     }
+    for (const auto& c : h.connects) {
+        std::string line =
+            fmt::format("connect tcp {}:{}", c.destination.toString(), c.destinationPort);
+        if (c.source || c.sourcePort) {
+            line += " from " + c.source.value_or(Ipv4Address{}).toString();
+            if (c.sourcePort) line += fmt::format(":{}", *c.sourcePort);
+        }
+        if (c.start != 0) line += " at " + duration(c.start);
+        if (c.sendBytes != 0) line += fmt::format(" send {}", c.sendBytes);
+        if (c.close) line += " close";
+        out += line + "\n";
+    }
     for (const auto& t : h.taps) {
         out += "tcpdump -i " + quoteShellWord(t.device);
         if (!t.filter.empty()) out += " " + t.filter;

@@ -41,6 +41,7 @@ namespace stackscope {
     X(TcpExtTCPChallengeACK) X(TcpExtTCPSYNChallenge) X(TcpExtTCPRcvCoalesce) X(TcpExtIPReversePathFilter) \
     X(TcpExtTW) X(TcpExtDelayedACKLost) X(TcpExtTCPOFODrop) X(TcpExtTCPOFOMerge) X(TcpExtTCPDSACKOldSent)     \
     X(TcpExtTCPACKSkippedSynRecv) X(TcpExtTCPACKSkippedTimeWait) X(TcpExtTCPAbortOnSyn)                    \
+    X(TcpExtTWKilled) X(TcpExtPAWSActive) X(TcpExtTCPAbortOnTimeout) X(TcpExtTCPACKSkippedFinWait2)            \
     X(IpExtInNoRoutes) X(IpExtInTruncatedPkts) X(IpExtInMcastPkts) X(IpExtOutMcastPkts)            \
     X(IpExtInBcastPkts) X(IpExtOutBcastPkts) X(IpExtInOctets) X(IpExtOutOctets)                    \
     X(IpExtInMcastOctets) X(IpExtOutMcastOctets) X(IpExtInBcastOctets) X(IpExtOutBcastOctets)      \

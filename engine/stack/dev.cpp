@@ -20,7 +20,7 @@ bool Host::enqueue_to_backlog(Skb& skb, int cpu) {
         return false;
     }
     const auto qlen = std::int64_t(sd.inputPktQueue.size());
-    const std::int64_t maxBacklog = sysctl("net.core.netdev_max_backlog");
+    const std::int64_t maxBacklog = m_hot.netdevMaxBacklog;
     if (qlen > maxBacklog) {
         m_counters.addSoftnetDropped(cpu);
         m_counters.addLink(skb.device, LinkStat::rx_dropped);

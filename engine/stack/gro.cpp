@@ -388,7 +388,7 @@ void Host::napi_gro_flush(GroNapi& napi, bool flushOld) {
 void Host::gro_normal_one(GroNapi& napi, Skb skb, std::uint16_t segs) {
     napi.rxList.push_back(std::move(skb));
     napi.rxCount += segs;
-    if (napi.rxCount >= std::uint64_t(sysctl("net.core.gro_normal_batch"))) gro_normal_list(napi);
+    if (napi.rxCount >= std::uint64_t(m_hot.groNormalBatch)) gro_normal_list(napi);
 }
 
 void Host::gro_normal_list(GroNapi& napi) {

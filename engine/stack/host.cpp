@@ -32,6 +32,9 @@ Host::Host(const HostConfig& config, std::uint64_t seed)
         if (m_config.sends[i].count > 0)
             schedule({m_config.sends[i].start, 0, Event::Kind::AppSend, int(i), 0});
     }
+    // `connect` lines: the application's connect() is a TCP timer event at its start time.
+    for (std::size_t i = 0; i < m_config.connects.size(); ++i)
+        schedule({m_config.connects[i].start, 0, Event::Kind::TcpTimer, int(TcpTimerKind::Connect), i});
 }
 
 void Host::buildDerivedState() {
@@ -78,6 +81,28 @@ void Host::buildDerivedState() {
         m_sockets.push_back(std::move(sk));
     }
     m_fib.rebuild(m_config);
+    m_hot.netdevMaxBacklog = sysctl("net.core.netdev_max_backlog");
+    m_hot.netdevBudget = sysctl("net.core.netdev_budget");
+    m_hot.devWeight = sysctl("net.core.dev_weight");
+    m_hot.groNormalBatch = sysctl("net.core.gro_normal_batch");
+    m_hot.confAllRpFilter = sysctl("net.ipv4.conf.all.rp_filter");
+    m_hot.confAllSendRedirects = sysctl("net.ipv4.conf.all.send_redirects");
+    m_hot.confAllRouteLocalnet = sysctl("net.ipv4.conf.all.route_localnet");
+    m_hot.icmpRatemask = sysctl("net.ipv4.icmp_ratemask");
+    m_hot.icmpRatelimit = sysctl("net.ipv4.icmp_ratelimit");
+    m_hot.icmpErrorsUseInboundIfaddr = sysctl("net.ipv4.icmp_errors_use_inbound_ifaddr");
+    m_hot.ipDefaultTtl = sysctl("net.ipv4.ip_default_ttl");
+    for (auto& d : m_devices) {
+        if (!d.config.ifindex) continue;
+        const int i = d.config.ifindex;
+        const auto neigh = [&](std::string_view name) {
+            return m_config.sysctls.get(fmt::format("net.ipv4.neigh.{}.{}", d.config.name, name));
+        };
+        d.hot = {devConf(i, "rp_filter"), devConf(i, "accept_local"), devConf(i, "send_redirects"),
+                 devConf(i, "route_localnet"), devConf(i, "accept_source_route"),
+                 neigh("unres_qlen_bytes"), neigh("retrans_time_ms"), neigh("mcast_solicit"),
+                 neigh("app_solicit")};
+    }
     // The scenario reader validated these; a line the model refuses changes nothing, as
     // a failed iptables command leaves the kernel's tables alone.
     for (const auto& in : m_config.iptables) netfilter::applyIptablesInput(m_rules, in);
@@ -100,14 +125,7 @@ void Host::buildDerivedState() {
                 }
             }
     }
-    netfilter::CtTimeouts timeouts;
-    const auto secs = [this](std::string_view k) { return sysctl(k) * kSecond; };
-    timeouts.udp = secs("net.netfilter.nf_conntrack_udp_timeout");
-    timeouts.udpStream = secs("net.netfilter.nf_conntrack_udp_timeout_stream");
-    timeouts.icmp = secs("net.netfilter.nf_conntrack_icmp_timeout");
-    timeouts.tcpSynRecv = secs("net.netfilter.nf_conntrack_tcp_timeout_syn_recv");
-    timeouts.tcpEstablished = secs("net.netfilter.nf_conntrack_tcp_timeout_established");
-    m_conntrack.setTimeouts(timeouts);
+    m_conntrack.setSettings(netfilter::ctSettingsFromSysctls([this](std::string_view key) { return sysctl(key); }));
     for (const auto& n : m_config.neighbours) {
         const auto* d = m_config.findInterface(n.device);
         if (!d) continue;
@@ -146,6 +164,8 @@ void Host::setInput(std::shared_ptr<const std::vector<InputFrame>> frames) {
     m_frames = std::move(frames);
     m_frameCursor = 0;
     m_source = nullptr;
+    m_recordScan = 0;
+    m_cursorChecked = SIZE_MAX;
 }
 
 void Host::setInput(FrameSource* source) {
@@ -153,27 +173,30 @@ void Host::setInput(FrameSource* source) {
     m_source = source;
     m_pending.reset();
     m_sourceDone = false;
+    m_readAhead.clear();
+    m_readAheadDone = false;
 }
 
-std::optional<InputFrame> Host::peekInput() {
+const InputFrame* Host::peekInput() {
     if (m_frames) {
-        if (m_frameCursor < m_frames->size()) return (*m_frames)[m_frameCursor];
-        return std::nullopt;
+        lineUpInput(); // the host's own frames are recorded output, not input
+        if (m_frameCursor < m_frames->size()) return &(*m_frames)[m_frameCursor];
+        return nullptr;
     }
     if (m_source && !m_pending && !m_sourceDone) {
-        m_pending = m_source->next();
+        m_pending = nextReceivedFrame(); // reads ahead; our own frames go to m_recorded
         if (!m_pending) m_sourceDone = true;
     }
-    return m_pending;
+    return m_pending ? &*m_pending : nullptr;
 }
 
 bool Host::inputPending() const {
-    return const_cast<Host*>(this)->peekInput().has_value();
+    return const_cast<Host*>(this)->peekInput() != nullptr;
 }
 
 bool Host::hasWork() const {
     auto* self = const_cast<Host*>(this);
-    return !m_events.empty() || self->peekInput().has_value();
+    return !m_events.empty() || self->peekInput() != nullptr;
 }
 
 Nanos Host::nextEventTime() const {
@@ -181,6 +204,7 @@ Nanos Host::nextEventTime() const {
     Nanos t = INT64_MAX;
     if (!m_events.empty()) t = m_events.top().time;
     if (m_frames) {
+        self->lineUpInput();
         if (m_frameCursor < m_frames->size()) t = std::min(t, (*m_frames)[m_frameCursor].time);
     } else if (auto f = self->peekInput()) {
         t = std::min(t, f->time);
@@ -191,6 +215,7 @@ Nanos Host::nextEventTime() const {
 bool Host::step() {
     Nanos inputTime = INT64_MAX;
     if (m_frames) {
+        lineUpInput();
         if (m_frameCursor < m_frames->size()) inputTime = (*m_frames)[m_frameCursor].time;
     } else if (auto f = peekInput()) {
         inputTime = f->time;

@@ -13,6 +13,7 @@
 #include "sim/frame.h"
 #include "sim/trace.h"
 #include "stack/fib.h"
+#include "stack/recorded_output.h"
 #include "stack/skb.h"
 #include "stack/tcp.h"
 
@@ -57,6 +58,14 @@ using SysctlCache = std::unordered_map<std::string, std::int64_t, SysctlHash, st
 struct Device {
     InterfaceConfig config;
     SysctlCache conf; // net.ipv4.conf.<dev>.<name> by <name>
+    // The per-device sysctls the packet path reads, resolved when the config is loaded so
+    // no packet pays for a lookup by name.
+    struct HotConf {
+        std::int64_t rpFilter = 0, acceptLocal = 0, sendRedirects = 0, routeLocalnet = 0;
+        std::int64_t acceptSourceRoute = 0;
+        std::int64_t neighUnresQlenBytes = 0, neighRetransTimeMs = 0, neighMcastSolicit = 0,
+                     neighAppSolicit = 0;
+    } hot;
     std::deque<Skb> rxRing;       // frames DMA'd, waiting for NAPI
     bool napiScheduled = false;   // NAPI_STATE_SCHED
     QdiscState qdisc;
@@ -169,6 +178,11 @@ public:
     const Fib& fib() const { return m_fib; }
     const Device* device(int ifindex) const;
     std::string deviceName(int ifindex) const;
+
+    // Frames of a capture taken on this host that the host itself sent, and how the
+    // engine's own transmissions compare with them (recorded_output.cpp).
+    const RecordedOutput& recordedOutput() const { return m_recorded; }
+    RecordedOutput& recordedOutput() { return m_recorded; }
 
     const std::map<FragKey, FragQueue>& fragQueues() const { return m_fragQueues; }
     std::uint64_t fragMemory() const { return m_fragMem; } // frag_mem_limit, truesize bytes
@@ -334,7 +348,8 @@ public:
 
 private:
     void injectNextInputIfDue();
-    std::optional<InputFrame> peekInput();
+    // The next input frame without taking it (nullptr when none); no copy per look.
+    const InputFrame* peekInput();
     void buildDerivedState();
 
     HostConfig m_config;
@@ -355,6 +370,23 @@ private:
     Fib m_fib;
     netfilter::Ruleset m_rules;
     SysctlCache m_sysctlCache;
+public:
+    // Global sysctls read per packet, resolved with m_sysctlCache (see buildDerivedState).
+    struct HotSysctls {
+        std::int64_t netdevMaxBacklog = 0, netdevBudget = 0, devWeight = 0, groNormalBatch = 0;
+        std::int64_t confAllRpFilter = 0, confAllSendRedirects = 0, confAllRouteLocalnet = 0;
+        std::int64_t icmpRatemask = 0, icmpRatelimit = 0, icmpErrorsUseInboundIfaddr = 0;
+        std::int64_t ipDefaultTtl = 0;
+    };
+    const HotSysctls& hotSysctls() const { return m_hot; }
+    // A device's HotConf; all zero for an unknown ifindex, as devConf() answers then.
+    const Device::HotConf& hotConf(int ifindex) const {
+        static const Device::HotConf none;
+        const Device* d = device(ifindex);
+        return d ? d->hot : none;
+    }
+private:
+    HotSysctls m_hot;
     // The packet whose enqueue a qdisc refused last (NET_XMIT_DROP seen by ip_send_skb).
     PacketId m_xmitDropped = kNoPacket;
     netfilter::Conntrack m_conntrack;
@@ -383,6 +415,23 @@ private:
     std::optional<InputFrame> m_pending; // next streamed frame
     bool m_sourceDone = false;
 
+    // Recorded output (recorded_output.cpp): the input is read ahead so the host's own
+    // frames are in m_recorded before the engine makes the choices they show.
+    bool isOwnFrame(const InputFrame& frame) const;
+    void recordOwnFrame(const InputFrame& frame);
+    void attachRecordedTap();
+    std::optional<InputFrame> nextReceivedFrame(); // streamed input
+    void lineUpInput();                            // in-memory input
+    std::uint16_t tcpInetId(const TcpFlowKey& key);
+    RecordedOutput m_recorded;
+    RecordedOutputTap m_recordedTap;
+    std::deque<InputFrame> m_readAhead; // received frames read ahead, in order
+    Nanos m_readAheadTime = 0;          // time of the last frame read from the source
+    bool m_readAheadDone = false;
+    std::size_t m_recordScan = 0;       // in-memory: frames before this were looked at
+    std::size_t m_cursorChecked = SIZE_MAX;
+    std::map<TcpFlowKey, std::uint16_t> m_tcpInetId; // inet_id of full sockets
+
     friend bool icmpGlobalAllow(Host&);
     friend void icmpGlobalConsume(Host&);
 
@@ -400,13 +449,18 @@ private:
     // The choices the kernel makes at random for a new connection; every site asks here.
     std::uint32_t secure_tcp_seq(const TcpFlowKey& key) const;
     std::uint32_t secure_tcp_ts_off(const TcpFlowKey& key) const;
+    // __inet_hash_connect: the ephemeral port of an active open (partialKey.localPort is 0);
+    // 0 when every port of ip_local_port_range is taken (EADDRNOTAVAIL).
+    std::uint16_t inet_hash_connect_port(const TcpFlowKey& partialKey);
     void tcpArmTimer(TcpTimerKind kind, std::uint32_t id, Nanos at, std::uint64_t& gen);
     std::uint32_t tcpClockMs() const { return std::uint32_t(m_now / kMillisecond); }
     TcpListener& tcpListener(int index);
     int __inet_lookup_listener(wire::Ipv4Address daddr, std::uint16_t dport, int dif) const;
+    // countOutSegs is false for retransmissions (__tcp_transmit_skb counts only new segments).
     bool tcpTransmit(const TcpFlowKey& key, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
                      std::uint16_t window, const wire::TcpOptions& opts, std::uint8_t tos,
-                     bool ctlSock, PacketId cause, std::string why);
+                     bool ctlSock, PacketId cause, std::string why,
+                     std::span<const std::uint8_t> payload = {}, bool countOutSegs = true);
     void tcp_v4_send_reset(const Skb& in, std::string why);
     void tcp_v4_send_ack(const Skb& in, std::uint32_t seq, std::uint32_t ack, std::uint16_t window,
                          std::optional<wire::TcpTimestamps> ts, std::uint8_t tos, std::string why);
@@ -429,6 +483,22 @@ private:
     void tcp_recvmsg(std::uint32_t sockId);
     void tcpScheduleAccept(int listener);
     void tcpScheduleRead(TcpSock& tp);
+    // Active side: tcp_ipv4.c tcp_v4_connect, tcp_output.c, tcp_timer.c, tcp_minisocks.c.
+    std::int64_t tcpSysctl(std::string_view key, std::int64_t fallback) const;
+    void tcp_v4_connect(int connectIndex);
+    void tcpAppSend(std::uint32_t sockId);
+    bool tcpTransmitSkb(TcpSock& tp, std::uint32_t seq, std::uint32_t len, std::uint8_t flags,
+                        bool retransmission, PacketId cause, std::string why);
+    void tcp_write_xmit(TcpSock& tp, PacketId cause);
+    void tcp_send_fin(TcpSock& tp, PacketId cause);
+    void tcp_close(std::uint32_t sockId, PacketId cause);
+    void tcpRearmRto(TcpSock& tp);
+    void tcpAck(TcpSock& tp, std::uint32_t ack, std::uint16_t rawWindow, std::optional<std::uint32_t> tsecr);
+    void tcp_retransmit_timer(std::uint32_t sockId);
+    void tcp_rcv_synsent_state_process(std::uint32_t sockId, Skb& skb);
+    void tcp_time_wait(std::uint32_t sockId, TcpState substate, Nanos timeo);
+    void tcp_timewait_state_process(std::uint32_t twId, Skb& skb);
+    void inet_twsk_kill(std::uint32_t twId);
     // --- end tcp ---
 };
 

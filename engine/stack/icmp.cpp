@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <type_traits>
 
 namespace stackscope::stack {
 
@@ -142,9 +143,13 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
                      Stage from) {
     const auto iph = *wire::Ipv4Packet::view(in.l3());
     const bool reply = type == wire::kIcmpEchoReply || type == wire::kIcmpTimestampReply;
-    Skb probe = in; // for traces only
-    auto refuse = [&](std::string why) {
-        SS_TRACE(probe, from, Verdict::Continue, fmt::format("no ICMP type {} sent: {}", type, why));
+    // why is text, or a callable making it: a batch run without tracing formats nothing.
+    auto refuse = [&](auto&& why) {
+        if (!tracing()) return countTrace();
+        std::string text;
+        if constexpr (std::is_invocable_v<decltype(why)>) text = why();
+        else text = why;
+        trace(in, from, Verdict::Continue, fmt::format("no ICMP type {} sent: {}", type, text));
     };
     if (!reply) {
         if (in.pktType != PktType::Host) return refuse("the packet was not addressed to us at layer 2");
@@ -160,7 +165,7 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     // Rate limits: the global bucket (skipped for packets that came in on loopback) and the
     // per-destination bucket; types outside icmp_ratemask and frag-needed are exempt.
     const bool inLoopback = dev(in.device) && dev(in.device)->config.kind == LinkKind::Loopback;
-    const std::int64_t mask = sysctl("net.ipv4.icmp_ratemask");
+    const std::int64_t mask = m_hot.icmpRatemask;
     const bool exempt = type > kNrIcmpTypes ||
                         (type == wire::kIcmpDestUnreach && code == wire::kIcmpFragNeeded) ||
                         !((mask >> type) & 1);
@@ -177,15 +182,16 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     // routing (icmp_errors_use_inbound_ifaddr aside).
     Ipv4Address saddr = in.dst.local && !in.dst.broadcast && in.dst.type != RtType::Multicast
                             ? iph.dst() : Ipv4Address{};
-    if (saddr.isAny() && sysctl("net.ipv4.icmp_errors_use_inbound_ifaddr"))
+    if (saddr.isAny() && m_hot.icmpErrorsUseInboundIfaddr)
         saddr = inet_select_addr(in.device, iph.src(), int(RouteScope::Link));
     OutputRoute rt = ip_route_output(iph.src(), saddr);
-    if (rt.error) return refuse(fmt::format("no route back to {}", iph.src().toString()));
+    if (rt.error)
+        return refuse([&] { return fmt::format("no route back to {}", iph.src().toString()); });
     if (applyRatelimit) {
         const Device* outDev = device(rt.dst.device);
         if (!(outDev && outDev->config.kind == LinkKind::Loopback)) {
             InetPeer& p = peer(iph.src());
-            const std::int64_t timeout = sysctl("net.ipv4.icmp_ratelimit") * kHz / 1000;
+            const std::int64_t timeout = m_hot.icmpRatelimit * kHz / 1000;
             const std::int64_t now = jiffies();
             std::int64_t token = p.rateTokens + now - p.rateLast;
             p.rateLast = now;
@@ -198,9 +204,11 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
             p.rateTokens = token;
             if (!ok) {
                 m_counters.add(Mib::IcmpOutRateLimitHost);
-                return refuse(fmt::format("per-destination rate limit for {} (icmp_ratelimit {} ms): "
-                                          "IcmpOutRateLimitHost +1",
-                                          iph.src().toString(), sysctl("net.ipv4.icmp_ratelimit")));
+                return refuse([&] {
+                    return fmt::format("per-destination rate limit for {} (icmp_ratelimit {} ms): "
+                                       "IcmpOutRateLimitHost +1",
+                                       iph.src().toString(), m_hot.icmpRatelimit);
+                });
             }
             icmpGlobalConsume(*this);
         }
@@ -236,7 +244,7 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     ip.src = rt.source;
     ip.dst = iph.src();
     ip.protocol = wire::kIpProtoIcmp;
-    ip.ttl = std::uint8_t(sysctl("net.ipv4.ip_default_ttl"));
+    ip.ttl = std::uint8_t(m_hot.ipDefaultTtl);
     // Errors carry precedence "internetwork control"; replies keep the request's TOS.
     ip.tos = reply ? iph.tos() : std::uint8_t((iph.tos() & 0x1e) | 0xc0);
     ip.dontFragment = false; // the ICMP socket uses IP_PMTUDISC_DONT

@@ -97,7 +97,7 @@ void Host::ip_rcv_finish(Skb skb) {
                  "malformed IP options: parameter problem sent, IpInHdrErrors +1");
             return;
         }
-        if (opts.value().srr && !devConf(skb.device, "accept_source_route")) {
+        if (opts.value().srr && !hotConf(skb.device).acceptSourceRoute) {
             SS_DROP(skb, Stage::IpRcv, DropReason::NOT_SPECIFIED,
                  "source-routed packet and accept_source_route is 0");
             return;

@@ -15,6 +15,12 @@ std::uint16_t Host::nextIpId(wire::Ipv4Address dst, std::uint8_t protocol) {
     // ip_idents_reserve: a counter per hash bucket of (daddr, saddr, protocol), started at a
     // random value; here one seeded counter per destination and protocol.
     const std::uint32_t key = dst.value * 31u + protocol;
+    // A capture taken on this host: the counter continues from our recorded packet.
+    if (m_recorded.active())
+        if (auto id = m_recorded.followIpId(dst.value, protocol, m_now)) {
+            m_ipIdents[key] = std::uint16_t(*id + 1);
+            return *id;
+        }
     auto [it, fresh] = m_ipIdents.try_emplace(key, std::uint16_t(m_ipIdCounter ^ (key * 2654435761u >> 16)));
     return it->second++;
 }

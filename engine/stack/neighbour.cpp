@@ -84,8 +84,7 @@ void Host::neigh_output(Skb skb, wire::Ipv4Address nexthop) {
         n.probes = 0;
     }
     // __neigh_event_send: queue while INCOMPLETE, dropping the oldest beyond unres_qlen_bytes.
-    const std::uint64_t limit = std::uint64_t(m_config.sysctls.get(
-        fmt::format("net.ipv4.neigh.{}.unres_qlen_bytes", d->config.name)));
+    const std::uint64_t limit = std::uint64_t(d->hot.neighUnresQlenBytes);
     const PacketId cause = skb.id;
     n.arpQueueBytes += skb.truesize;
     SS_TRACE(skb, Stage::Neighbour, Verdict::Stolen,
@@ -102,7 +101,7 @@ void Host::neigh_output(Skb skb, wire::Ipv4Address nexthop) {
         n.timerArmed = true;
         ++n.probes;
         arp_solicit(n, cause);
-        const Nanos retrans = m_config.sysctls.get(fmt::format("net.ipv4.neigh.{}.retrans_time_ms", d->config.name)) * kMillisecond;
+        const Nanos retrans = d->hot.neighRetransTimeMs * kMillisecond;
         schedule({m_now + retrans, 0, Event::Kind::NeighTimer, n.device,
                   (std::uint64_t(nexthop.value) << 32) | (n.timerGeneration & 0xffffffffu)});
     }
@@ -116,8 +115,8 @@ void Host::neigh_timer(std::uint32_t address, int device, std::uint64_t generati
     m_context = Context::Timer;
     Device* d = dev(device);
     const std::int64_t maxProbes =
-        m_config.sysctls.get(fmt::format("net.ipv4.neigh.{}.mcast_solicit", d->config.name)) +
-        m_config.sysctls.get(fmt::format("net.ipv4.neigh.{}.app_solicit", d->config.name));
+        d->hot.neighMcastSolicit +
+        d->hot.neighAppSolicit;
     if (n.probes >= maxProbes) {
         n.state = NeighState::Failed;
         n.timerArmed = false;
@@ -135,7 +134,7 @@ void Host::neigh_timer(std::uint32_t address, int device, std::uint64_t generati
     }
     ++n.probes;
     arp_solicit(n, kNoPacket);
-    const Nanos retrans = m_config.sysctls.get(fmt::format("net.ipv4.neigh.{}.retrans_time_ms", d->config.name)) * kMillisecond;
+    const Nanos retrans = d->hot.neighRetransTimeMs * kMillisecond;
     schedule({m_now + retrans, 0, Event::Kind::NeighTimer, device,
               (std::uint64_t(address) << 32) | (n.timerGeneration & 0xffffffffu)});
 }

@@ -118,13 +118,13 @@ void Host::net_rx_action(int cpu) {
     SoftnetData& sd = m_softnet[std::size_t(cpu)];
     sd.softirqRaised = false;
     m_context = Context::SoftIrq;
-    std::int64_t budget = sysctl("net.core.netdev_budget");
+    std::int64_t budget = m_hot.netdevBudget;
     // Virtual time does not advance inside one softirq run, so the netdev_budget_usecs limit
     // never triggers; only the packet budget ends a run early.
     while (!sd.pollList.empty()) {
         const int napi = sd.pollList.front();
         sd.pollList.erase(sd.pollList.begin());
-        const int weight = napi < 0 ? int(sysctl("net.core.dev_weight")) : 64;
+        const int weight = napi < 0 ? int(m_hot.devWeight) : 64;
         const int work = napi < 0 ? process_backlog(cpu, weight) : napi_poll(napi, weight);
         budget -= work;
         const bool more = napi < 0 ? sd.backlogScheduled : (dev(napi) && dev(napi)->napiScheduled);

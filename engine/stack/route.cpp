@@ -55,10 +55,10 @@ Ipv4Address Host::inet_select_addr(int device, Ipv4Address dst, int scope) const
 
 // fib_validate_source: 0 ok (1 = source on-link), -EINVAL martian/local source, -EXDEV rp_filter.
 static int fibValidateSource(const Host& h, Ipv4Address src, int dev, int oif) {
-    const std::int64_t rpf = std::max(h.devConf(dev, "rp_filter"),
-                                      h.sysctl("net.ipv4.conf.all.rp_filter"));
-    const bool acceptLocal = h.devConf(dev, "accept_local") != 0;
-    const bool txRedirects = h.devConf(dev, "send_redirects") || h.sysctl("net.ipv4.conf.all.send_redirects");
+    const Device::HotConf& conf = h.hotConf(dev);
+    const std::int64_t rpf = std::max(conf.rpFilter, h.hotSysctls().confAllRpFilter);
+    const bool acceptLocal = conf.acceptLocal != 0;
+    const bool txRedirects = conf.sendRedirects || h.hotSysctls().confAllSendRedirects;
     if (!rpf && (dev != oif || !txRedirects)) {
         if (acceptLocal) return 0;
         if (h.isLocalAddress(src)) return -EINVAL;
@@ -139,7 +139,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
         martian(DropReason::IP_INVALID_DEST, fmt::format("martian destination {}: zero network", daddr.toString()));
         return;
     }
-    const bool localnet = devConf(in, "route_localnet") || sysctl("net.ipv4.conf.all.route_localnet");
+    const bool localnet = hotConf(in).routeLocalnet || m_hot.confAllRouteLocalnet;
     if (daddr.isLoopback() && !localnet) {
         martian(DropReason::IP_INVALID_DEST,
                 fmt::format("martian destination {}: loopback address arriving on {}", daddr.toString(),
@@ -152,16 +152,17 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
                             deviceName(in)));
         return;
     }
-    const bool forwarding = devForwarding(in);
     FibResult r = m_fib.lookup(daddr);
+    // Looked up only off the local-delivery path: it is a per-device sysctl map lookup.
+    auto forwarding = [&] { return devForwarding(in); };
     auto noRoute = [&](int err) {
         skb.dst = {RtType::Unreachable, in, {}, {}, 1500, err, false, false, false};
         SS_TRACE(skb, Stage::RouteInput, Verdict::Continue,
               fmt::format("fib_lookup({}) gives {}{}: the route's input is ip_error", daddr.toString(),
-                          errnoName(err), forwarding ? "" : " (forwarding is off on this interface)"));
+                          errnoName(err), forwarding() ? "" : " (forwarding is off on this interface)"));
     };
     if (r.error) {
-        noRoute(forwarding ? r.error : EHOSTUNREACH);
+        noRoute(forwarding() ? r.error : EHOSTUNREACH);
         return;
     }
     const FibEntry& e = *r.entry;
@@ -176,7 +177,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
               fmt::format("{} is local (table local): ip_local_deliver", daddr.toString()));
         return;
     }
-    if (!forwarding) {
+    if (!forwarding()) {
         noRoute(EHOSTUNREACH);
         return;
     }
@@ -190,7 +191,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     const Device* out = device(e.device);
     skb.dst = {RtType::Unicast, e.device, e.gateway, e.prefsrc, out ? out->config.mtu : 1500, 0,
                false, false, false};
-    const bool txRedirects = devConf(in, "send_redirects") || sysctl("net.ipv4.conf.all.send_redirects");
+    const bool txRedirects = hotConf(in).sendRedirects || m_hot.confAllSendRedirects;
     skb.dst.doRedirect = e.device == in && onlinkSource && txRedirects;
     SS_TRACE(skb, Stage::RouteInput, Verdict::Continue,
           fmt::format("forward to {}{} via {}", daddr.toString(),

@@ -38,7 +38,11 @@ inline constexpr Nanos kTcpSyncookieValid = 120 * kSecond; // TCP_SYNCOOKIE_VALI
 inline constexpr Nanos kTcpInvalidRatelimit = kSecond / 2; // tcp_invalid_ratelimit (HZ/2)
 inline constexpr std::uint16_t kTcpMssDefault = 536;       // TCP_MSS_DEFAULT
 inline constexpr std::uint32_t kTcpRmemDefault = 131072;   // tcp_rmem[1]
-inline constexpr std::uint32_t kTcpRmemMax = 6291456;      // tcp_rmem[2]
+inline constexpr std::uint32_t kTcpRmemMax = 33554432;     // tcp_rmem[2] (32 MiB since 6.16)
+inline constexpr Nanos kTcpRtoMin = kSecond / 5;           // TCP_RTO_MIN
+inline constexpr Nanos kTcpTimewaitLen = 60 * kSecond;     // TCP_TIMEWAIT_LEN
+inline constexpr std::uint32_t kTcpInitCwnd = 10;          // TCP_INIT_CWND
+inline constexpr std::uint32_t kTcpDefaultAdvWin = 65535;  // largest unscaled SYN window
 
 // The 4-tuple as the established hash keys it (local first).
 struct TcpFlowKey {
@@ -104,6 +108,48 @@ struct TcpSock {
     bool readScheduled = false;
     Nanos nextReadAllowed = 0;
     Nanos lastOowAck = -1;
+    // Active open and the send side (tcp_v4_connect, tcp_sendmsg, tcp_write_xmit).
+    int connectIndex = -1;     // the `connect` line that opened it; -1 for a passive child
+    std::uint32_t isn = 0;
+    std::uint32_t writeSeq = 0;  // write_seq: end of the data the application queued
+    bool finQueued = false;      // close() queued a FIN after writeSeq
+    bool dead = false;           // SOCK_DEAD: the application closed the socket
+    bool wscaleOk = false;
+    std::uint16_t advmss = 1460;
+    std::uint32_t sndCwnd = kTcpInitCwnd, cwndCnt = 0;
+    std::uint32_t sndSsthresh = 0x7fffffff; // TCP_INFINITE_SSTHRESH
+    std::uint32_t maxWindow = 0;
+    std::uint32_t pushedSeq = 0;  // end of the last segment sent with PSH
+    Nanos rto = kTcpTimeoutInit;  // icsk_rto
+    std::uint32_t retransmits = 0, backoff = 0; // icsk_retransmits, icsk_backoff
+    Nanos retransStamp = -1;      // retrans_stamp: first retransmission of this episode
+    bool rtoArmed = false;
+    std::uint64_t rtoGen = 0;
+    std::uint32_t totalRetrans = 0;
+    Nanos srtt = 0, mdev = 0;    // tcp_rtt_estimator; srtt 0 = no sample yet
+    bool predOn = false;         // header prediction armed (pred_flags != 0)
+    // The retransmit queue: segments sent and not yet acknowledged.
+    struct Sent {
+        std::uint32_t seq = 0, endSeq = 0; // endSeq counts SYN and FIN
+        Nanos firstSent = 0;
+        bool lost = false, retransmitted = false;
+    };
+    std::deque<Sent> rtxQueue;
+};
+
+// struct tcp_timewait_sock: what is left of a connection after tcp_time_wait. Its
+// substate is FIN_WAIT2 (an orphan waiting for the peer's FIN) or TIME_WAIT.
+struct TcpTimewaitSock {
+    std::uint32_t id = 0;
+    TcpFlowKey key;
+    TcpState substate = TcpState::TimeWait;
+    std::uint32_t rcvNxt = 0, sndNxt = 0, rcvWnd = 0;
+    std::uint8_t rcvWscale = 0, tos = 0;
+    bool tstampOk = false;
+    std::uint32_t tsRecent = 0, tsOff = 0;
+    Nanos lastOowAck = -1; // tw_last_oow_ack_time, -1 = never
+    Nanos expires = 0;
+    std::uint64_t timerGen = 0;
 };
 
 // A listening socket's queues (struct request_sock_queue and sk_ack_backlog).
@@ -118,22 +164,28 @@ struct TcpListener {
 };
 
 // Timers of the TCP model, carried in Event::value with the object id.
-enum class TcpTimerKind : std::uint8_t { SynAck, DelAck, Accept, Read };
+// Connect and AppSend are the `connect` line's application (connect(), then send() and
+// close()); Retrans is icsk_retransmit_timer, TimeWait the timewait sock's tw_timer.
+enum class TcpTimerKind : std::uint8_t { SynAck, DelAck, Accept, Read, Connect, AppSend, Retrans, TimeWait };
 
 struct TcpTables {
     std::map<int, TcpListener> listeners; // by socket index
     std::map<std::uint32_t, TcpRequestSock> requests;
     std::map<std::uint32_t, TcpSock> socks;
+    std::map<std::uint32_t, TcpTimewaitSock> timewait;
+    // __inet_hash_connect's table_perturb, by index; filled from the seeded RNG on first use.
+    std::map<std::uint32_t, std::uint32_t> tablePerturb;
     // The established hash: request socks and full sockets by 4-tuple.
     struct EhashEntry {
         bool request = false;
         std::uint32_t id = 0;
+        bool timewait = false;
     };
     std::map<TcpFlowKey, EhashEntry> ehash;
     std::uint32_t nextId = 0;
     std::uint64_t nextTimerGen = 0;
     bool secretsReady = false;
-    std::uint64_t isnSecret = 0, tsSecret = 0, cookieSecret = 0;
+    std::uint64_t isnSecret = 0, tsSecret = 0, cookieSecret = 0, portSecret = 0;
 };
 
 // tcp_set_state: TcpCurrEstab counts ESTABLISHED and CLOSE_WAIT sockets; a move to CLOSE

@@ -223,6 +223,10 @@ void Host::tcp_conn_request(int listener, Skb& skb) {
 
 void Host::tcp_rcv_state_process(std::uint32_t sockId, Skb& skb) {
     TcpSock& tp = m_tcp.socks.at(sockId);
+    if (tp.state == TcpState::SynSent) {
+        tcp_rcv_synsent_state_process(sockId, skb);
+        return;
+    }
     const Segment s = segmentOf(skb);
     const std::string who = fmt::format("socket #{} ({})", tp.id, tcpStateName(tp.state));
     if (s.opts.timestamps && tp.tstampOk && !seqAfter(s.seq, tp.rcvNxt)) tp.tsRecent = s.opts.timestamps->value;
@@ -291,38 +295,195 @@ void Host::tcp_rcv_state_process(std::uint32_t sockId, Skb& skb) {
                 fmt::format("{}: ack {} is past snd_nxt {}: TcpExtTCPChallengeACK +1", who, s.ack, tp.sndNxt));
         return;
     }
-    const bool fastPath = tp.state == TcpState::Established && s.seq == tp.rcvNxt && s.ack == tp.sndUna &&
-                          (s.flags & ~wire::kTcpPsh) == wire::kTcpAck && tp.ofoQueue.empty() && window > 0;
-    if (seqAfter(s.ack, tp.sndUna)) tp.sndUna = s.ack;
-    if (!(fastPath && s.len)) {
-        // tcp_ack's slow path counts segments that carry nothing as pure ACKs.
-        if (s.seq == s.endSeq) m_counters.add(Mib::TcpExtTCPPureAcks);
+    // Header prediction (tcp_rcv_established): pred_flags armed, the expected flags, header
+    // length and unchanged window, in sequence, nothing out of order.
+    const auto th = *wire::TcpPacket::view(skb.l4());
+    const std::uint16_t rawWindow = th.window();
+    const bool fastPath = tp.state == TcpState::Established && tp.predOn && s.seq == tp.rcvNxt &&
+                          (s.flags & ~wire::kTcpPsh) == wire::kTcpAck && tp.ofoQueue.empty() && window > 0 &&
+                          s.opts.timestamps.has_value() == tp.tstampOk &&
+                          th.headerLength() == 20u + (tp.tstampOk ? 12u : 0u) &&
+                          (std::uint32_t(rawWindow) << tp.sndWscale) == tp.sndWnd;
+    const std::uint32_t priorUna = tp.sndUna;
+    const bool oldAck = seqBefore(s.ack, tp.sndUna);
+    std::optional<std::uint32_t> tsecr;
+    if (s.opts.timestamps && s.opts.timestamps->echo) tsecr = s.opts.timestamps->echo;
+    if (!oldAck) tcpAck(tp, s.ack, rawWindow, tsecr);
+    if (!oldAck) {
+        // tcp_ack: an advancing ACK on the fast path is a TCPHPAcks; on the slow path a
+        // segment that occupies no sequence space is a TCPPureAcks.
+        if (fastPath && seqAfter(s.ack, priorUna))
+            m_counters.add(Mib::TcpExtTCPHPAcks);
+        else if ((!fastPath || !s.len) && s.seq == s.endSeq)
+            m_counters.add(Mib::TcpExtTCPPureAcks);
     }
-    if (tp.state == TcpState::SynRecv) {
+    auto finAcked = [&] { return tp.finQueued && tp.sndUna == tp.writeSeq + 1; };
+    switch (tp.state) {
+    case TcpState::SynRecv:
         tcp_set_state(m_counters, tp, TcpState::Established);
         tp.copiedSeq = tp.rcvNxt;
+        tp.predOn = true; // tcp_fast_path_on
         SS_TRACE(skb, Stage::TcpRcv, Verdict::Continue,
                  fmt::format("socket #{}: handshake complete, ESTABLISHED: TcpCurrEstab +1", tp.id));
-    } else if (tp.state == TcpState::LastAck && s.ack == tp.sndNxt) {
+        break;
+    case TcpState::FinWait1:
+        if (!finAcked()) break;
+        tcp_set_state(m_counters, tp, TcpState::FinWait2);
+        if (!tp.dead) break;
+        // An orphan: new data after close() aborts; otherwise the socket becomes a
+        // FIN_WAIT2 timewait sock for tcp_fin_timeout, unless this segment brings the FIN.
+        if (s.endSeq != s.seq && seqAfter(s.endSeq - (s.fin() ? 1 : 0), tp.rcvNxt)) {
+            m_counters.add(Mib::TcpExtTCPAbortOnData);
+            tcp_v4_send_reset(skb, "data after close() in FIN_WAIT2");
+            tcp_done(sockId);
+            SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_ABORT_ON_DATA,
+                    who + ": our FIN is acknowledged but new data arrives after close(): "
+                          "TcpExtTCPAbortOnData +1, RST");
+            return;
+        }
+        if (!s.fin()) {
+            const Nanos tmo = tcpSysctl("net.ipv4.tcp_fin_timeout", 60) * kSecond;
+            SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                     fmt::format("{}: our FIN is acknowledged: FIN_WAIT2, kept as a timewait sock for "
+                                 "tcp_fin_timeout ({} s)",
+                                 who, tmo / kSecond));
+            tcp_time_wait(sockId, TcpState::FinWait2, tmo);
+            return;
+        }
+        break;
+    case TcpState::Closing:
+        if (!finAcked()) break;
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                 who + ": our FIN is acknowledged in CLOSING: TIME_WAIT");
+        tcp_time_wait(sockId, TcpState::TimeWait, 0);
+        return;
+    case TcpState::LastAck:
+        if (!finAcked()) break;
         SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
                  fmt::format("socket #{}: our FIN is acknowledged in LAST_ACK: closed", tp.id));
         tcp_done(sockId);
         return;
+    default: break;
     }
     if (fastPath && s.len) m_counters.add(Mib::TcpExtTCPHPHits);
     // Step 7: the segment text.
     if (s.len || s.fin()) {
-        if (tp.state == TcpState::Established || tp.state == TcpState::SynRecv) {
+        const bool finWait = tp.state == TcpState::FinWait1 || tp.state == TcpState::FinWait2;
+        if (tp.state == TcpState::Established || tp.state == TcpState::SynRecv || finWait) {
+            // RFC 1122: data after close() (RCV_SHUTDOWN) resets the connection.
+            if (finWait && tp.dead && s.len && seqAfter(s.endSeq - (s.fin() ? 1 : 0), tp.rcvNxt)) {
+                m_counters.add(Mib::TcpExtTCPAbortOnData);
+                tcp_v4_send_reset(skb, "data after close()");
+                tcp_done(sockId);
+                SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_ABORT_ON_DATA,
+                        who + ": data after close(): TcpExtTCPAbortOnData +1, RST");
+                return;
+            }
+            const bool wasFinWait2 = tp.state == TcpState::FinWait2;
             tcp_data_queue(tp, skb);
+            if (wasFinWait2 && tp.finReceived && tp.ofoQueue.empty()) {
+                // tcp_fin in FIN_WAIT2: ACK the FIN and go to TIME_WAIT.
+                tcpSendAck(tp, skb.id, "ACK of the peer's FIN in FIN_WAIT2");
+                tcp_time_wait(sockId, TcpState::TimeWait, 0);
+                return;
+            }
             tcpAckSndCheck(tp, skb.id);
+            tcp_write_xmit(tp, skb.id);
             return;
         }
         SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_CLOSE,
                 fmt::format("{}: data after the peer's FIN is ignored", who));
         return;
     }
+    tcp_write_xmit(tp, skb.id);
     SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
              fmt::format("{}: ACK {} processed{}", who, s.ack, fastPath ? " (fast path)" : ""));
+}
+
+// tcp_rcv_synsent_state_process: our SYN is out. A SYN-ACK acknowledging it establishes the
+// connection; an acceptable RST refuses it; an unacceptable ACK is answered with a RST.
+void Host::tcp_rcv_synsent_state_process(std::uint32_t sockId, Skb& skb) {
+    TcpSock& tp = m_tcp.socks.at(sockId);
+    const Segment s = segmentOf(skb);
+    const std::string who = fmt::format("socket #{} (SYN_SENT)", tp.id);
+    if (s.ack_()) {
+        if (!seqAfter(s.ack, tp.sndUna) || seqAfter(s.ack, tp.sndNxt)) {
+            // The SYN goes out again soon (TCP_TIMEOUT_MIN) unless it was already retransmitted.
+            if (tp.retransmits == 0) {
+                tp.rtoArmed = true;
+                tcpArmTimer(TcpTimerKind::Retrans, tp.id, m_now + 2 * kJiffy, tp.rtoGen);
+            }
+            if (!s.rst()) tcp_v4_send_reset(skb, "unacceptable ACK in SYN_SENT");
+            SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_ACK_UNSENT_DATA,
+                    fmt::format("{}: ack {} does not acknowledge our SYN (ISN {})", who, s.ack, tp.isn));
+            return;
+        }
+        if (s.opts.timestamps && s.opts.timestamps->echo && tp.tstampOk) {
+            // PAWS on the echo: it must lie between our first SYN and now.
+            const std::uint32_t echo = s.opts.timestamps->echo - tp.tsOff;
+            const auto first = std::uint32_t(tp.retransStamp / kMillisecond);
+            if (echo - first > tcpClockMs() - first) {
+                m_counters.add(Mib::TcpExtPAWSActive);
+                if (!s.rst()) tcp_v4_send_reset(skb, "timestamp echo outside our SYN's lifetime");
+                SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_RFC7323_PAWS,
+                        who + ": the echoed timestamp was never sent: TcpExtPAWSActive +1");
+                return;
+            }
+        }
+        if (s.rst()) {
+            SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                     who + ": RST|ACK: connect() fails with ECONNREFUSED, TcpAttemptFails +1");
+            tcp_done(sockId);
+            return;
+        }
+        if (!s.syn()) {
+            SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_FLAGS, who + ": ACK without SYN ignored");
+            return;
+        }
+        // The SYN-ACK: the peer's options, then tcp_ack and tcp_finish_connect.
+        const auto th = *wire::TcpPacket::view(skb.l4());
+        const wire::TcpOptions& o = s.opts;
+        tp.wscaleOk = tp.wscaleOk && o.windowScale.has_value();
+        if (tp.wscaleOk) tp.sndWscale = std::min<std::uint8_t>(*o.windowScale, wire::kTcpMaxWindowScale);
+        else tp.sndWscale = tp.rcvWscale = 0;
+        tp.sackOk = tp.sackOk && o.sackPermitted;
+        tp.tstampOk = tp.tstampOk && o.timestamps.has_value();
+        if (tp.tstampOk) tp.tsRecent = o.timestamps->value;
+        std::optional<std::uint32_t> tsecr;
+        if (tp.tstampOk && o.timestamps->echo) tsecr = o.timestamps->echo;
+        tcpAck(tp, s.ack, th.window(), tsecr);
+        tp.rcvNxt = tp.rcvWup = tp.copiedSeq = s.seq + 1;
+        tp.sndWnd = th.window(); // RFC 7323: a SYN's window is never scaled
+        tp.maxWindow = tp.sndWnd;
+        // tcp_sync_mss: the peer's MSS clamps ours; timestamps take 12 bytes of each segment.
+        const std::uint16_t clamp = o.mss.value_or(kTcpMssDefault);
+        tp.mss = std::uint16_t(std::min<std::uint32_t>(tp.advmss, clamp) - (tp.tstampOk ? 12 : 0));
+        // tcp_init_transfer: the initial window, or one segment after repeated SYN timeouts.
+        tp.sndCwnd = tp.totalRetrans > 1 ? 1 : kTcpInitCwnd;
+        if (tp.srtt == 0) tp.rto = 3 * kSecond; // TCP_TIMEOUT_FALLBACK without an RTT sample
+        tcp_set_state(m_counters, tp, TcpState::Established);
+        tp.predOn = tp.sndWscale == 0; // tcp_finish_connect: __tcp_fast_path_on only unscaled
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                 fmt::format("{}: SYN-ACK, connection ESTABLISHED (mss {}{}{}{}): TcpCurrEstab +1", who,
+                             tp.mss, tp.wscaleOk ? fmt::format(", wscale {}", tp.sndWscale) : "",
+                             tp.sackOk ? ", sack" : "", tp.tstampOk ? ", timestamps" : ""));
+        // connect() returns; the application goes on with send() and close().
+        const ConnectConfig& cfg = m_config.connects.at(std::size_t(tp.connectIndex));
+        if (cfg.sendBytes || cfg.close) {
+            std::uint64_t unusedGen = 0;
+            tcpArmTimer(TcpTimerKind::AppSend, tp.id, m_now + kWakeupLatency, unusedGen);
+        }
+        tcpSendAck(tp, skb.id, "ACK completing the handshake (tcp_send_ack)");
+        return;
+    }
+    if (s.rst()) {
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_RESET, who + ": RST without ACK ignored");
+        return;
+    }
+    // A SYN alone would be a simultaneous open; the model does not take it.
+    SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_FLAGS,
+            who + (s.syn() ? ": SYN without ACK (simultaneous open) is not modelled"
+                           : ": segment without ACK ignored"));
 }
 
 // tcp_data_queue: in-order data to the receive queue, duplicates answered with a D-SACK,
@@ -382,12 +543,24 @@ void Host::tcp_data_queue(TcpSock& tp, Skb& skb) {
             tp.receiveQueue.push_back(std::move(next));
         }
         if (fin && !tp.finReceived) tp.finReceived = true;
-        if (tp.finReceived && tp.state == TcpState::Established && tp.ofoQueue.empty()) {
+        const bool finOpen = tp.state == TcpState::Established || tp.state == TcpState::FinWait1 ||
+                             tp.state == TcpState::FinWait2;
+        if (tp.finReceived && finOpen && tp.ofoQueue.empty()) {
             ++tp.rcvNxt; // the FIN occupies one sequence number
-            tcp_set_state(m_counters, tp, TcpState::CloseWait);
-            scheduleAckNow();
-            if (!s.len) {
-                SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": FIN received, CLOSE_WAIT");
+            // tcp_fin: ESTABLISHED -> CLOSE_WAIT; FIN_WAIT1 -> CLOSING (simultaneous close,
+            // ACKed at once); FIN_WAIT2 is left to the caller, which moves it to TIME_WAIT.
+            if (tp.state == TcpState::Established) {
+                tcp_set_state(m_counters, tp, TcpState::CloseWait);
+                scheduleAckNow();
+                if (!s.len) SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": FIN received, CLOSE_WAIT");
+            } else if (tp.state == TcpState::FinWait1) {
+                tcp_set_state(m_counters, tp, TcpState::Closing);
+                tcpSendAck(tp, skb.id, "ACK of the peer's FIN in FIN_WAIT1 (simultaneous close)");
+                if (!s.len)
+                    SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                             who + ": FIN while our FIN is unacknowledged: CLOSING");
+            } else if (!s.len) {
+                SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": FIN received in FIN_WAIT2");
             }
         }
         tcpScheduleRead(tp);
@@ -452,6 +625,8 @@ void Host::tcp_done(std::uint32_t sockId) {
     auto it = m_tcp.socks.find(sockId);
     if (it == m_tcp.socks.end()) return;
     TcpSock& tp = it->second;
+    // tcp_done: a connection that dies before it was established is a failed attempt.
+    if (tp.state == TcpState::SynSent || tp.state == TcpState::SynRecv) m_counters.add(Mib::TcpAttemptFails);
     tcp_set_state(m_counters, tp, TcpState::Close);
     if (tp.inAcceptQueue) {
         // A child reset before accept() stays queued until accept() returns it; the model
@@ -475,9 +650,12 @@ void Host::tcpScheduleAccept(int listener) {
 }
 
 void Host::tcpScheduleRead(TcpSock& tp) {
-    if (!tp.accepted || tp.readScheduled || (tp.receiveQueue.empty() && !tp.finReceived)) return;
-    const Socket& lsk = m_sockets[std::size_t(tp.listener)];
-    if (lsk.config.read == SocketConfig::ReadMode::None) return;
+    if (!tp.accepted || tp.dead || tp.readScheduled || (tp.receiveQueue.empty() && !tp.finReceived)) return;
+    // The `connect` line's application reads everything; a listener's children read as
+    // the listening socket says.
+    if (tp.listener >= 0 &&
+        m_sockets[std::size_t(tp.listener)].config.read == SocketConfig::ReadMode::None)
+        return;
     tp.readScheduled = true;
     std::uint64_t unusedGen = 0;
     tcpArmTimer(TcpTimerKind::Read, tp.id, std::max(m_now + kWakeupLatency, tp.nextReadAllowed), unusedGen);
@@ -509,7 +687,8 @@ void Host::tcp_recvmsg(std::uint32_t sockId) {
     TcpSock& tp = it->second;
     tp.readScheduled = false;
     m_context = Context::Process;
-    const Socket& lsk = m_sockets[std::size_t(tp.listener)];
+    static const Socket kReadAll{};
+    const Socket& lsk = tp.listener >= 0 ? m_sockets[std::size_t(tp.listener)] : kReadAll;
     const bool rate = lsk.config.read == SocketConfig::ReadMode::Rate && lsk.config.readRate > 0;
     while (!tp.receiveQueue.empty()) {
         Skb skb = std::move(tp.receiveQueue.front());
@@ -526,16 +705,10 @@ void Host::tcp_recvmsg(std::uint32_t sockId) {
         tcpScheduleRead(tp);
         return;
     }
-    if (tp.finReceived && tp.state == TcpState::CloseWait) {
-        // The application sees end of file and closes: our FIN (tcp_send_fin).
-        tcp_set_state(m_counters, tp, TcpState::LastAck);
-        wire::TcpOptions opts;
-        if (tp.tstampOk) opts.timestamps = wire::TcpTimestamps{tcpClockMs() + tp.tsOff, tp.tsRecent};
-        tcpTransmit(tp.key, tp.sndNxt, tp.rcvNxt, wire::kTcpFin | wire::kTcpAck,
-                    std::uint16_t(std::min<std::uint32_t>(tp.rcvWnd >> tp.rcvWscale, 65535)), opts, tp.tos,
-                    false, kNoPacket, fmt::format("close() on socket #{}: FIN, LAST_ACK", tp.id));
-        ++tp.sndNxt;
-    }
+    // A listener's child sees end of file and its application closes: tcp_close sends our
+    // FIN (CLOSE_WAIT -> LAST_ACK). The `connect` application closes on its own schedule.
+    if (tp.finReceived && tp.state == TcpState::CloseWait && tp.connectIndex < 0 && !tp.dead)
+        tcp_close(sockId, kNoPacket);
 }
 
 } // namespace stackscope::stack

@@ -65,15 +65,22 @@ void Host::tcpInitSecrets() {
     m_tcp.isnSecret = m_rng();
     m_tcp.tsSecret = m_rng();
     m_tcp.cookieSecret = m_rng();
+    m_tcp.portSecret = m_rng(); // net_secret of secure_ipv4_port_ephemeral
 }
 
 // tcp_v4_init_sequence -> secure_tcp_seq: a keyed hash of the 4-tuple plus a 64 ns clock.
+// A capture taken on this host that holds our SYN or SYN-ACK of the connection gives its ISN.
 std::uint32_t Host::secure_tcp_seq(const TcpFlowKey& key) const {
+    if (m_recorded.active())
+        if (auto isn = m_recorded.tcpIsn(key)) return *isn;
     return tcpHash(m_tcp.isnSecret, key) + std::uint32_t(m_now >> 6);
 }
 
 // secure_tcp_ts_off: the per-connection offset added to the millisecond clock in TSval.
+// The recorded SYN or SYN-ACK's TSval gives the offset that reproduces it.
 std::uint32_t Host::secure_tcp_ts_off(const TcpFlowKey& key) const {
+    if (m_recorded.active())
+        if (auto off = m_recorded.tcpTsOffset(key)) return *off;
     return tcpHash(m_tcp.tsSecret, key);
 }
 
@@ -104,6 +111,16 @@ void Host::tcpTimer(TcpTimerKind kind, std::uint64_t value) {
         break;
     case TcpTimerKind::Accept: inet_csk_accept(int(id)); break;
     case TcpTimerKind::Read: tcp_recvmsg(id); break;
+    case TcpTimerKind::Connect: tcp_v4_connect(int(id)); break;
+    case TcpTimerKind::AppSend: tcpAppSend(id); break;
+    case TcpTimerKind::Retrans:
+        if (auto it = m_tcp.socks.find(id); it != m_tcp.socks.end() && live(it->second.rtoGen))
+            tcp_retransmit_timer(id);
+        break;
+    case TcpTimerKind::TimeWait:
+        if (auto it = m_tcp.timewait.find(id); it != m_tcp.timewait.end() && live(it->second.timerGen))
+            inet_twsk_kill(id);
+        break;
     }
 }
 
@@ -141,7 +158,8 @@ int Host::__inet_lookup_listener(Ipv4Address daddr, std::uint16_t dport, int dif
 
 bool Host::tcpTransmit(const TcpFlowKey& key, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
                        std::uint16_t window, const wire::TcpOptions& opts, std::uint8_t tos,
-                       bool ctlSock, PacketId cause, std::string why) {
+                       bool ctlSock, PacketId cause, std::string why,
+                       std::span<const std::uint8_t> payload, bool countOutSegs) {
     const Ipv4Address local{key.localAddr}, remote{key.remoteAddr};
     Skb out;
     out.id = newPacketId();
@@ -161,6 +179,7 @@ bool Host::tcpTransmit(const TcpFlowKey& key, std::uint32_t seq, std::uint32_t a
     tcp.flags = flags;
     tcp.window = window;
     tcp.options = opts;
+    tcp.payload = payload;
     const std::size_t ipLen = 20 + tcp.bufferLength();
     out.data.assign(wire::kEthHeaderLen + ipLen, 0);
     wire::Ipv4Repr ip;
@@ -172,7 +191,7 @@ bool Host::tcpTransmit(const TcpFlowKey& key, std::uint32_t seq, std::uint32_t a
     ip.dontFragment = true;
     // The control socket and request socks send DF packets with ID 0 (ip_select_ident without
     // a connected socket; ip_build_and_send_pkt); a full socket numbers its own (inet_id).
-    ip.ident = ctlSock ? 0 : std::uint16_t(tcpHash(m_tcp.isnSecret ^ seq, key) | 1);
+    ip.ident = ctlSock ? 0 : tcpInetId(key);
     ip.payloadLength = std::uint16_t(tcp.bufferLength());
     ip.writeTo(std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen, 20));
     tcp.writeTo(std::span<std::uint8_t>(out.data).subspan(wire::kEthHeaderLen + 20), local, remote);
@@ -180,10 +199,12 @@ bool Host::tcpTransmit(const TcpFlowKey& key, std::uint32_t seq, std::uint32_t a
     out.transport = std::uint16_t(wire::kEthHeaderLen + 20);
     out.dst = rt.dst;
     out.truesize = skbTruesizeForHead(std::uint32_t(ipLen) + 16 + 15);
-    m_counters.add(Mib::TcpOutSegs);
+    // __tcp_transmit_skb counts new segments and pure control segments, not retransmissions.
+    if (countOutSegs) m_counters.add(Mib::TcpOutSegs);
     SS_TRACE(out, Stage::TcpRcv, Verdict::Continue,
-             fmt::format("{}: [{}] seq {} ack {} win {} to {}:{} (about packet #{}): TcpOutSegs +1", why,
-                         flagText(flags), seq, ack, window, remote.toString(), key.remotePort, cause),
+             fmt::format("{}: [{}] seq {} ack {} win {}{} to {}:{} (about packet #{}){}", why, flagText(flags),
+                         seq, ack, window, payload.empty() ? "" : fmt::format(" len {}", payload.size()),
+                         remote.toString(), key.remotePort, cause, countOutSegs ? ": TcpOutSegs +1" : ""),
              DropReason::None, true);
     const PacketId id = out.id;
     ip_local_out(std::move(out));
@@ -281,6 +302,10 @@ void Host::tcp_v4_rcv(Skb skb) {
             tcp_check_req(entry.id, skb);
             return;
         }
+        if (entry.timewait) {
+            tcp_timewait_state_process(entry.id, skb);
+            return;
+        }
         tcp_rcv_state_process(entry.id, skb);
         return;
     }
@@ -293,6 +318,142 @@ void Host::tcp_v4_rcv(Skb skb) {
     SS_DROP(skb, Stage::TcpRcv, DropReason::NO_SOCKET,
             fmt::format("[{}] to {}:{}: no socket, TcpInSegs +1{}", flagText(th.flags()),
                         ip.dst().toString(), th.dstPort(), th.rst() ? " (a RST is never answered)" : ""));
+}
+
+std::int64_t Host::tcpSysctl(std::string_view key, std::int64_t fallback) const {
+    // Keys the sysctl table does not know yet keep the kernel's default.
+    return m_config.sysctls.values(key) ? sysctl(key) : fallback;
+}
+
+// __inet_hash_connect: a keyed hash of (saddr, daddr, dport) plus its table_perturb slot
+// picks the starting offset; ports of low's parity are tried first, then the others. A
+// port bound by bind() (a listener) is skipped; a port used by connect() is taken only when
+// the 4-tuple is unique (__inet_check_established; TIME_WAIT entries count as in use).
+std::uint16_t Host::inet_hash_connect_port(const TcpFlowKey& partialKey) {
+    // A capture taken on this host shows the port the kernel picked; follow it.
+    if (m_recorded.active())
+        if (auto p = m_recorded.ephemeralPort(wire::kIpProtoTcp, partialKey.localAddr, partialKey.remoteAddr,
+                                              partialKey.remotePort))
+            return *p;
+    tcpInitSecrets();
+    const auto range = m_config.sysctls.values("net.ipv4.ip_local_port_range")
+                           .value_or(std::vector<std::int64_t>{32768, 60999});
+    const std::uint32_t low = std::uint32_t(range[0]), high = std::uint32_t(range[1]) + 1;
+    std::uint32_t remaining = high - low;
+    if (remaining > 1) remaining &= ~1u;
+    // secure_ipv4_port_ephemeral is 64 bits wide: the low bits pick the perturb slot, the
+    // high ones are added to it.
+    const TcpFlowKey hashed{partialKey.localAddr, 0, partialKey.remoteAddr, partialKey.remotePort};
+    const std::uint64_t portOffset =
+        std::uint64_t(tcpHash(m_tcp.portSecret, hashed)) << 32 | tcpHash(~m_tcp.portSecret, hashed);
+    constexpr std::uint32_t kPerturbSize = 1u << 16; // INET_TABLE_PERTURB_SIZE
+    const std::uint32_t index = std::uint32_t(portOffset & (kPerturbSize - 1));
+    auto [slot, fresh] = m_tcp.tablePerturb.try_emplace(index, 0);
+    if (fresh) slot->second = tcpHash(m_tcp.portSecret ^ 0x7e57ab1eULL, TcpFlowKey{index, 0, 0, 0});
+    std::uint32_t offset = (slot->second + std::uint32_t(portOffset >> 32)) % remaining;
+    offset &= ~1u;
+    auto taken = [&](std::uint32_t port) {
+        for (const Socket& sk : m_sockets)
+            if (sk.config.protocol == SocketProtocol::Tcp && sk.config.port == port) return true;
+        TcpFlowKey k = partialKey;
+        k.localPort = std::uint16_t(port);
+        return m_tcp.ehash.count(k) != 0;
+    };
+    for (;;) {
+        std::uint32_t port = low + offset;
+        for (std::uint32_t i = 0; i < remaining; i += 2, port += 2) {
+            if (port >= high) port -= remaining;
+            if (taken(port)) continue;
+            // A little randomness for the next search from this slot.
+            const std::uint32_t step = std::max<std::uint32_t>(i, std::uint32_t(m_rng() % 8) * 2);
+            slot->second += step + 2;
+            return std::uint16_t(port);
+        }
+        ++offset;
+        if (!(offset & 1) || remaining <= 1) return 0;
+    }
+}
+
+// tcp_v4_connect + tcp_connect_init + tcp_connect: route and source address, the local port,
+// ISN and timestamp offset, then the SYN; the socket waits in SYN_SENT on the RTO timer.
+void Host::tcp_v4_connect(int connectIndex) {
+    const ConnectConfig& cfg = m_config.connects.at(std::size_t(connectIndex));
+    m_context = Context::Process;
+    tcpInitSecrets();
+    Skb probe;
+    probe.id = kNoPacket;
+    const std::string what = fmt::format("connect() to {}:{}", cfg.destination.toString(), cfg.destinationPort);
+    OutputRoute rt = ip_route_output(cfg.destination, cfg.source.value_or(Ipv4Address{}));
+    if (rt.error) {
+        // tcp_v4_connect counts only ENETUNREACH.
+        if (rt.error == ENETUNREACH) m_counters.add(Mib::IpOutNoRoutes);
+        SS_DROP(probe, Stage::RouteOutput, DropReason::IP_OUTNOROUTES,
+                fmt::format("{} fails: no route ({}){}", what,
+                            rt.error == ENETUNREACH ? "ENETUNREACH" : "EHOSTUNREACH",
+                            rt.error == ENETUNREACH ? ", IpOutNoRoutes +1" : ""));
+        return;
+    }
+    TcpFlowKey key{rt.source.value, 0, cfg.destination.value, cfg.destinationPort};
+    if (cfg.sourcePort) {
+        key.localPort = *cfg.sourcePort;
+        if (m_tcp.ehash.count(key)) {
+            SS_TRACE(probe, Stage::TcpRcv, Verdict::Consumed,
+                     fmt::format("{} from port {} fails: the 4-tuple is in use (EADDRNOTAVAIL)", what,
+                                 key.localPort));
+            return;
+        }
+    } else {
+        key.localPort = inet_hash_connect_port(key);
+        if (!key.localPort) {
+            SS_TRACE(probe, Stage::TcpRcv, Verdict::Consumed,
+                     fmt::format("{} fails: no free port in ip_local_port_range (EADDRNOTAVAIL)", what));
+            return;
+        }
+    }
+    TcpSock tp;
+    tp.id = ++m_tcp.nextId;
+    tp.connectIndex = connectIndex;
+    tp.key = key;
+    tp.state = TcpState::SynSent;
+    tp.accepted = true; // the application holds it from the start
+    tp.isn = secure_tcp_seq(key);
+    tp.tstampOk = tcpSysctl("net.ipv4.tcp_timestamps", 1) != 0;
+    if (tp.tstampOk) tp.tsOff = secure_tcp_ts_off(key);
+    tp.sackOk = tcpSysctl("net.ipv4.tcp_sack", 1) != 0;
+    tp.wscaleOk = tcpSysctl("net.ipv4.tcp_window_scaling", 1) != 0;
+    // tcp_connect_init: advmss from the route MTU; tcp_select_initial_window over the default
+    // receive buffer (tcp_rmem[1] at a scaling ratio of one half) in whole advmss segments.
+    tp.advmss = std::uint16_t(rt.dst.mtu - 40);
+    tp.mss = std::uint16_t(tp.advmss - (tp.tstampOk ? 12 : 0));
+    tp.rcvbuf = kTcpRmemDefault;
+    std::uint32_t space = kTcpRmemDefault / 2;
+    if (space > tp.advmss) space -= space % tp.advmss;
+    tp.rcvWnd = std::min<std::uint32_t>(space, 65535);
+    if (tp.wscaleOk) {
+        const std::uint32_t maxSpace =
+            std::max<std::uint32_t>({space, kTcpRmemMax, std::uint32_t(sysctl("net.core.rmem_max"))});
+        int log = 0;
+        while ((maxSpace >> (log + 1)) != 0) ++log;
+        tp.rcvWscale = std::uint8_t(std::clamp(log - 15, 0, int(wire::kTcpMaxWindowScale)));
+    }
+    tp.sndUna = tp.sndNxt = tp.isn;
+    tp.writeSeq = tp.pushedSeq = tp.isn + 1;
+    tp.rto = kTcpTimeoutInit;
+    // tcp_connect: the SYN takes one sequence number and heads the retransmit queue;
+    // retrans_stamp starts with it.
+    tp.rtxQueue.push_back({tp.isn, tp.isn + 1, m_now, false, false});
+    tp.retransStamp = m_now;
+    m_tcp.ehash[key] = {false, tp.id};
+    const std::uint32_t id = tp.id;
+    TcpSock& stored = m_tcp.socks.emplace(id, std::move(tp)).first->second;
+    m_counters.add(Mib::TcpActiveOpens);
+    SS_TRACE(probe, Stage::TcpRcv, Verdict::Continue,
+             fmt::format("{} from {}:{}: socket #{} in SYN_SENT, ISN {}: TcpActiveOpens +1", what,
+                         rt.source.toString(), key.localPort, id, stored.isn));
+    // snd_nxt and the timer first: over lo the SYN-ACK can come back within the transmit.
+    stored.sndNxt = stored.isn + 1;
+    tcpRearmRto(stored);
+    tcpTransmitSkb(stored, stored.isn, 0, wire::kTcpSyn, false, kNoPacket, "SYN (tcp_connect)");
 }
 
 } // namespace stackscope::stack

@@ -2,7 +2,9 @@
 // net/ipv4/tcp_minisocks.c: tcp_check_req (a segment for a request sock) and
 // tcp_create_openreq_child; with tcp_v4_syn_recv_sock's accept-queue check and
 // the SYN-ACK retransmit timer of net/ipv4/inet_connection_sock.c
-// (reqsk_timer_handler, inet_csk_reqsk_queue_drop).
+// (reqsk_timer_handler, inet_csk_reqsk_queue_drop); tcp_time_wait and
+// tcp_timewait_state_process with the timewait sock's timer
+// (net/ipv4/inet_timewait_sock.c).
 #include "stack/host.h"
 #include "stack/trace_macros.h"
 #include "wire/ipv4.h"
@@ -50,8 +52,12 @@ std::uint32_t Host::tcpCreateChild(int listener, const TcpRequestSock& req, cons
     tp.key = req.key;
     tp.iif = req.iif;
     tp.tos = 0;
+    tp.isn = req.sntIsn;
     tp.sndUna = req.sntIsn + 1;
     tp.sndNxt = req.sntIsn + 1;
+    tp.writeSeq = tp.pushedSeq = req.sntIsn + 1;
+    tp.wscaleOk = req.wscaleOk;
+    tp.advmss = 1460;
     tp.rcvNxt = req.rcvNxt;
     tp.rcvWup = req.rcvNxt;
     tp.copiedSeq = req.rcvNxt;
@@ -222,6 +228,167 @@ void Host::reqsk_timer_handler(std::uint32_t reqId) {
                          "TcpExtTCPTimeouts +1",
                          req.id, req.numTimeout));
     reqskQueueDrop(reqId);
+}
+
+// tcp_time_wait: the full socket gives way to a timewait sock that keeps what is needed to
+// answer the peer. __inet_twsk_schedule counts it when first armed: TcpExtTW, or
+// TcpExtTWKilled when its timeout is 4 s or less.
+void Host::tcp_time_wait(std::uint32_t sockId, TcpState substate, Nanos timeo) {
+    const TcpSock tp = m_tcp.socks.at(sockId);
+    TcpTimewaitSock tw;
+    tw.id = ++m_tcp.nextId;
+    tw.key = tp.key;
+    tw.substate = substate;
+    tw.rcvNxt = tp.rcvNxt;
+    tw.sndNxt = tp.sndNxt;
+    tw.rcvWnd = tp.rcvWup + tp.rcvWnd - tp.rcvNxt; // tcp_receive_window
+    tw.rcvWscale = tp.rcvWscale;
+    tw.tos = tp.tos;
+    tw.tstampOk = tp.tstampOk;
+    tw.tsRecent = tp.tsRecent;
+    tw.tsOff = tp.tsOff;
+    const Nanos rto = 3 * tp.rto + tp.rto / 2; // (rto << 2) - (rto >> 1)
+    if (timeo < rto) timeo = rto;
+    if (substate == TcpState::TimeWait) timeo = kTcpTimewaitLen;
+    tcp_done(sockId);
+    const bool kill = timeo <= 4 * kSecond;
+    m_counters.add(kill ? Mib::TcpExtTWKilled : Mib::TcpExtTW);
+    tw.expires = m_now + timeo;
+    m_tcp.ehash[tw.key] = {false, tw.id, true};
+    auto& stored = m_tcp.timewait[tw.id] = tw;
+    tcpArmTimer(TcpTimerKind::TimeWait, stored.id, stored.expires, stored.timerGen);
+    Skb probe;
+    probe.id = kNoPacket;
+    SS_TRACE(probe, Stage::TcpRcv, Verdict::Consumed,
+             fmt::format("socket #{} becomes timewait sock #{} ({}) for {} s: {} +1", sockId, stored.id,
+                         tcpStateName(substate), timeo / kSecond, kill ? "TcpExtTWKilled" : "TcpExtTW"));
+}
+
+// tw_timer_handler -> inet_twsk_kill: the timewait sock leaves the established hash.
+void Host::inet_twsk_kill(std::uint32_t twId) {
+    auto it = m_tcp.timewait.find(twId);
+    if (it == m_tcp.timewait.end()) return;
+    m_context = Context::SoftIrq;
+    m_tcp.ehash.erase(it->second.key);
+    Skb probe;
+    probe.id = kNoPacket;
+    SS_TRACE(probe, Stage::Timer, Verdict::Consumed,
+             fmt::format("timewait sock #{} ({}) expires and is freed", twId, tcpStateName(it->second.substate)));
+    m_tcp.timewait.erase(it);
+}
+
+// tcp_timewait_state_process and what tcp_v4_rcv does with its verdict (TCP_TW_ACK,
+// TCP_TW_RST, TCP_TW_SYN, TCP_TW_SUCCESS). PAWS is not modelled.
+void Host::tcp_timewait_state_process(std::uint32_t twId, Skb& skb) {
+    TcpTimewaitSock& tw = m_tcp.timewait.at(twId);
+    const auto th = *wire::TcpPacket::view(skb.l4());
+    const std::uint32_t seq = th.seqNumber();
+    const std::uint32_t len = std::uint32_t(skb.l4().size() - th.headerLength());
+    const std::uint32_t endSeq = seq + len + (th.syn() ? 1 : 0) + (th.fin() ? 1 : 0);
+    const std::string who = fmt::format("timewait sock #{} ({})", tw.id, tcpStateName(tw.substate));
+    std::optional<std::uint32_t> tsval;
+    if (tw.tstampOk && th.headerLength() > 20)
+        if (auto o = wire::parseTcpOptions(th.options()); o.ok() && o.value().timestamps)
+            tsval = o.value().timestamps->value;
+    auto reschedule = [&] {
+        tw.expires = m_now + kTcpTimewaitLen; // inet_twsk_reschedule: not counted again
+        tcpArmTimer(TcpTimerKind::TimeWait, tw.id, tw.expires, tw.timerGen);
+    };
+    auto sendAck = [&](std::string why) {
+        // tcp_v4_timewait_ack: from the control socket, with the remembered state.
+        std::optional<wire::TcpTimestamps> ts;
+        if (tw.tstampOk) ts = wire::TcpTimestamps{tcpClockMs() + tw.tsOff, tw.tsRecent};
+        tcp_v4_send_ack(skb, tw.sndNxt, tw.rcvNxt,
+                        std::uint16_t(std::min<std::uint32_t>(tw.rcvWnd >> tw.rcvWscale, 65535)), ts, tw.tos,
+                        std::move(why));
+    };
+    // tcp_timewait_check_oow_rate_limit: an ACK at most every tcp_invalid_ratelimit, except
+    // for segments that carry data.
+    auto oowAck = [&](Mib skipped, std::string_view skippedName, std::string why) {
+        if (seq == endSeq || th.syn()) {
+            if (tw.lastOowAck >= 0 && m_now - tw.lastOowAck < kTcpInvalidRatelimit) {
+                m_counters.add(skipped);
+                SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                         fmt::format("{}: {}, but an ACK went out less than 500 ms ago: {} +1", who, why,
+                                     skippedName));
+                return;
+            }
+            tw.lastOowAck = m_now;
+        }
+        sendAck(why);
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, fmt::format("{}: {}, answered with an ACK", who, why));
+    };
+    auto sendRst = [&](std::string why) {
+        tcp_v4_send_reset(skb, why);
+        m_tcp.ehash.erase(tw.key);
+        SS_DROP(skb, Stage::TcpRcv, DropReason::TCP_FLAGS, fmt::format("{}: {}: RST, timewait sock freed", who, why));
+        m_tcp.timewait.erase(twId);
+    };
+    if (tw.substate == TcpState::FinWait2) {
+        auto inWindow = [&] {
+            const std::uint32_t s = tw.rcvNxt, e = tw.rcvNxt + tw.rcvWnd;
+            if (seq == s) return true;
+            if (seqAfter(endSeq, s) && seqBefore(seq, e)) return true;
+            return seq == e && seq == endSeq;
+        };
+        if (!inWindow()) return oowAck(Mib::TcpExtTCPACKSkippedFinWait2, "TcpExtTCPACKSkippedFinWait2",
+                                       "segment outside the window");
+        if (th.rst()) {
+            SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": RST frees the timewait sock");
+            m_tcp.ehash.erase(tw.key);
+            m_tcp.timewait.erase(twId);
+            return;
+        }
+        if (th.syn() && !seqBefore(seq, tw.rcvNxt)) return sendRst("SYN in FIN_WAIT2");
+        if (!th.ack() || !seqAfter(endSeq, tw.rcvNxt) || endSeq == seq) {
+            SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": duplicate ACK ignored");
+            return;
+        }
+        if (!th.fin() || endSeq != tw.rcvNxt + 1) return sendRst("new data after close()");
+        tw.substate = TcpState::TimeWait;
+        tw.rcvNxt = endSeq;
+        if (tsval) tw.tsRecent = *tsval;
+        reschedule();
+        sendAck("ACK of the peer's FIN");
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                 who + ": the peer's FIN, TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN)");
+        return;
+    }
+    if (seq == tw.rcvNxt && (seq == endSeq || th.rst())) {
+        if (th.rst() && tcpSysctl("net.ipv4.tcp_rfc1337", 0) == 0) {
+            // TIME_WAIT assassination (RFC 1337): the RST frees it, with no counter.
+            SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": RST at rcv_nxt frees the timewait sock");
+            m_tcp.ehash.erase(tw.key);
+            m_tcp.timewait.erase(twId);
+            return;
+        }
+        reschedule();
+        if (tsval) tw.tsRecent = *tsval;
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": in-window ACK, TIME_WAIT restarted");
+        return;
+    }
+    if (th.syn() && !th.rst() && !th.ack() &&
+        (seqAfter(seq, tw.rcvNxt) || (tsval && std::int32_t(tw.tsRecent - *tsval) < 0))) {
+        // TCP_TW_SYN: a new connection may take the 4-tuple if a listener wants it.
+        const int listener = __inet_lookup_listener(Ipv4Address{tw.key.localAddr}, tw.key.localPort, skb.device);
+        if (listener >= 0) {
+            SS_TRACE(skb, Stage::TcpRcv, Verdict::Continue, who + ": a new SYN reuses the 4-tuple");
+            m_tcp.ehash.erase(tw.key);
+            m_tcp.timewait.erase(twId);
+            tcp_v4_do_rcv_listen(listener, skb);
+            return;
+        }
+        sendAck("new SYN and no listener");
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": new SYN without a listener, answered with an ACK");
+        return;
+    }
+    if (th.rst()) {
+        SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": RST outside rcv_nxt ignored");
+        return;
+    }
+    if (th.ack()) reschedule();
+    oowAck(Mib::TcpExtTCPACKSkippedTimeWait, "TcpExtTCPACKSkippedTimeWait",
+           th.fin() ? "retransmitted FIN" : (len ? "old data" : "out-of-window segment"));
 }
 
 } // namespace stackscope::stack

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // net/ipv4/tcp_output.c: tcp_make_synack with tcp_synack_options and
 // tcp_select_initial_window's window, tcp_send_ack, tcp_send_delayed_ack,
-// and the delayed-ACK timer (tcp_timer.c tcp_delack_timer_handler).
+// the send path of a full socket (tcp_transmit_skb, tcp_write_xmit,
+// tcp_send_fin, tcp_close) and, from tcp_timer.c, the delayed-ACK timer
+// (tcp_delack_timer_handler) and the retransmit timer (tcp_retransmit_timer,
+// tcp_write_timeout).
 #include "stack/host.h"
 #include "stack/trace_macros.h"
 #include "wire/ipv4.h"
@@ -38,19 +41,17 @@ bool Host::tcp_v4_send_synack(TcpRequestSock& req, bool cookie, PacketId cause) 
 namespace {
 
 // __tcp_select_window, reduced: the free half of the receive buffer, never past the
-// window offered at the handshake.
-std::uint32_t freeWindow(const TcpSock& tp) {
+// window offered at the handshake (rcv_ssthresh), rounded up to the scale's granularity.
+std::uint16_t selectWindow(const TcpSock& tp) {
     const std::uint64_t freeSpace = tp.rcvbuf > tp.rmemAlloc ? (tp.rcvbuf - tp.rmemAlloc) / 2 : 0;
-    return std::uint32_t(std::min<std::uint64_t>(freeSpace, tp.rcvWnd));
+    std::uint32_t win = std::uint32_t(std::min<std::uint64_t>(freeSpace, tp.rcvWnd));
+    const std::uint32_t unit = 1u << tp.rcvWscale;
+    if (tp.rcvWscale && win % unit) win = (win / unit + 1) * unit;
+    return std::uint16_t(std::min<std::uint32_t>(win >> tp.rcvWscale, 65535));
 }
 
-} // namespace
-
-void Host::tcpSendAck(TcpSock& tp, PacketId cause, std::string why) {
-    wire::TcpOptions opts;
-    if (tp.tstampOk) opts.timestamps = wire::TcpTimestamps{tcpClockMs() + tp.tsOff, tp.tsRecent};
-    const std::uint32_t win = freeWindow(tp);
-    const auto window = std::uint16_t(std::min<std::uint32_t>(win >> tp.rcvWscale, 65535));
+// tcp_event_ack_sent: every segment carrying an ACK acknowledges all we received.
+void ackSent(TcpSock& tp) {
     tp.rcvWup = tp.rcvNxt;
     tp.unackedBytes = 0;
     tp.ackScheduled = false;
@@ -59,9 +60,324 @@ void Host::tcpSendAck(TcpSock& tp, PacketId cause, std::string why) {
         ++tp.timerGen; // inet_csk_clear_xmit_timer(ICSK_TIME_DACK)
     }
     if (tp.quickAcks) --tp.quickAcks;
-    std::uint8_t flags = wire::kTcpAck;
-    if (tp.state == TcpState::LastAck && tp.sndNxt == tp.sndUna + 1) flags |= wire::kTcpFin;
-    tcpTransmit(tp.key, tp.sndNxt, tp.rcvNxt, flags, window, opts, tp.tos, false, cause, std::move(why));
+}
+
+// The application's bytes: a repeating alphabet by stream offset, as the UDP sender fills.
+std::vector<std::uint8_t> streamBytes(const TcpSock& tp, std::uint32_t seq, std::uint32_t len) {
+    std::vector<std::uint8_t> v(len);
+    const std::uint32_t offset = seq - (tp.isn + 1);
+    for (std::uint32_t i = 0; i < len; ++i) v[i] = std::uint8_t('a' + (offset + i) % 26);
+    return v;
+}
+
+std::uint32_t packetsInFlight(const TcpSock& tp) {
+    std::uint32_t n = 0;
+    for (const auto& e : tp.rtxQueue)
+        if (!e.lost || e.retransmitted) ++n;
+    return n;
+}
+
+} // namespace
+
+void Host::tcpSendAck(TcpSock& tp, PacketId cause, std::string why) {
+    wire::TcpOptions opts;
+    if (tp.tstampOk) opts.timestamps = wire::TcpTimestamps{tcpClockMs() + tp.tsOff, tp.tsRecent};
+    const std::uint16_t window = selectWindow(tp);
+    ackSent(tp);
+    tcpTransmit(tp.key, tp.sndNxt, tp.rcvNxt, wire::kTcpAck, window, opts, tp.tos, false, cause, std::move(why));
+}
+
+// tcp_transmit_skb for a full socket: a SYN carries the options tcp_syn_options writes,
+// every other segment the timestamp and the current window with an ACK.
+bool Host::tcpTransmitSkb(TcpSock& tp, std::uint32_t seq, std::uint32_t len, std::uint8_t flags,
+                          bool retransmission, PacketId cause, std::string why) {
+    wire::TcpOptions opts;
+    std::uint16_t window = 0;
+    std::uint32_t ack = 0;
+    if (flags & wire::kTcpSyn) {
+        opts.mss = tp.advmss;
+        if (tp.tstampOk) opts.timestamps = wire::TcpTimestamps{tcpClockMs() + tp.tsOff, tp.tsRecent};
+        opts.sackPermitted = tp.sackOk;
+        if (tp.wscaleOk) opts.windowScale = tp.rcvWscale;
+        window = std::uint16_t(std::min<std::uint32_t>(tp.rcvWnd, 65535)); // never scaled
+    } else {
+        flags |= wire::kTcpAck;
+        ack = tp.rcvNxt;
+        if (tp.tstampOk) opts.timestamps = wire::TcpTimestamps{tcpClockMs() + tp.tsOff, tp.tsRecent};
+        window = selectWindow(tp);
+        ackSent(tp);
+    }
+    if (retransmission) {
+        // tcp_retransmit_skb: TcpRetransSegs, and TCPSynRetrans for a SYN.
+        m_counters.add(Mib::TcpRetransSegs);
+        if (flags & wire::kTcpSyn) m_counters.add(Mib::TcpExtTCPSynRetrans);
+        ++tp.totalRetrans;
+        why += (flags & wire::kTcpSyn) ? ", TcpRetransSegs +1, TcpExtTCPSynRetrans +1" : ", TcpRetransSegs +1";
+    }
+    const std::vector<std::uint8_t> payload = streamBytes(tp, seq, len);
+    return tcpTransmit(tp.key, seq, ack, flags, window, opts, tp.tos, false, cause, std::move(why), payload,
+                       !retransmission);
+}
+
+void Host::tcpRearmRto(TcpSock& tp) {
+    if (tp.rtxQueue.empty()) {
+        if (tp.rtoArmed) ++tp.rtoGen; // inet_csk_clear_xmit_timer(ICSK_TIME_RETRANS)
+        tp.rtoArmed = false;
+        return;
+    }
+    tp.rtoArmed = true;
+    tcpArmTimer(TcpTimerKind::Retrans, tp.id, m_now + std::min(tp.rto, kTcpRtoMax), tp.rtoGen);
+}
+
+// tcp_write_xmit: segments presumed lost go first (tcp_xmit_retransmit_queue), then new
+// data in MSS-sized segments while the congestion window (in packets) and the peer's window
+// allow. PSH marks the end of what the application wrote; the FIN rides on the last segment
+// when close() came before it left, and a lone FIN ignores the congestion window.
+void Host::tcp_write_xmit(TcpSock& tp, PacketId cause) {
+    // Over lo a transmit can be answered at once and the answer may free the socket.
+    const std::uint32_t id = tp.id;
+    auto gone = [&] { return m_tcp.socks.count(id) == 0; };
+    switch (tp.state) {
+    case TcpState::Established: case TcpState::CloseWait: case TcpState::FinWait1:
+    case TcpState::Closing: case TcpState::LastAck: break;
+    default: return;
+    }
+    for (std::size_t i = 0; i < tp.rtxQueue.size(); ++i) {
+        auto& e = tp.rtxQueue[i];
+        if (!e.lost || e.retransmitted) continue;
+        if (packetsInFlight(tp) >= tp.sndCwnd) return;
+        const bool fin = tp.finQueued && e.endSeq == tp.writeSeq + 1;
+        const std::uint32_t len = e.endSeq - e.seq - (fin ? 1 : 0);
+        std::uint8_t flags = fin ? wire::kTcpFin : 0;
+        if (len && e.seq + len == tp.writeSeq) flags |= wire::kTcpPsh;
+        e.retransmitted = true;
+        const std::uint32_t seq = e.seq, endSeq = e.endSeq;
+        tcpTransmitSkb(tp, seq, len, flags, true, cause,
+                       fmt::format("socket #{} retransmits {}..{} after a timeout", tp.id, seq, endSeq));
+        if (gone()) return;
+    }
+    const std::uint32_t wndEnd = tp.sndUna + tp.sndWnd;
+    for (;;) {
+        const std::uint32_t unsent = seqBefore(tp.sndNxt, tp.writeSeq) ? tp.writeSeq - tp.sndNxt : 0;
+        const bool finDue = tp.finQueued && !seqAfter(tp.sndNxt, tp.writeSeq);
+        if (!unsent && !finDue) return;
+        std::uint32_t len = std::min<std::uint32_t>(unsent, tp.mss);
+        const bool last = len == unsent;
+        const bool carriesFin = last && tp.finQueued;
+        if (!carriesFin && packetsInFlight(tp) >= tp.sndCwnd) return; // tcp_cwnd_test
+        if (len) {
+            const std::uint32_t room = seqAfter(wndEnd, tp.sndNxt) ? wndEnd - tp.sndNxt : 0;
+            if (room == 0) return; // tcp_snd_wnd_test; zero-window probes are not modelled
+            len = std::min(len, room);
+        } else if (seqAfter(tp.sndNxt, wndEnd)) {
+            return;
+        }
+        const bool end = tp.sndNxt + len == tp.writeSeq;
+        std::uint8_t flags = 0;
+        if (end && len) flags |= wire::kTcpPsh;
+        if (end && tp.finQueued) flags |= wire::kTcpFin;
+        const std::uint32_t seq = tp.sndNxt;
+        const std::uint32_t endSeq = seq + len + ((flags & wire::kTcpFin) ? 1 : 0);
+        const bool wasEmpty = tp.rtxQueue.empty();
+        tp.rtxQueue.push_back({seq, endSeq, m_now, false, false});
+        tp.sndNxt = endSeq;
+        if (wasEmpty) tcpRearmRto(tp);
+        // tcp_event_new_data_sent: every new segment, a lone FIN included.
+        m_counters.add(Mib::TcpExtTCPOrigDataSent);
+        const std::string what = len == 0 ? std::string("its FIN")
+                                 : fmt::format("{} bytes{}", len, (flags & wire::kTcpFin) ? " and its FIN" : "");
+        tcpTransmitSkb(tp, seq, len, flags, false, cause,
+                       fmt::format("socket #{} ({}) sends {} (tcp_write_xmit), TcpExtTCPOrigDataSent +1", tp.id,
+                                   tcpStateName(tp.state), what));
+        if (gone()) return;
+    }
+}
+
+void Host::tcp_send_fin(TcpSock& tp, PacketId cause) {
+    tp.finQueued = true;
+    tcp_write_xmit(tp, cause);
+}
+
+// __tcp_close: unread data aborts with a RST; otherwise tcp_close_state moves the socket on
+// and our FIN is queued. The socket is an orphan from here on (SOCK_DEAD).
+void Host::tcp_close(std::uint32_t sockId, PacketId cause) {
+    auto it = m_tcp.socks.find(sockId);
+    if (it == m_tcp.socks.end()) return;
+    TcpSock& tp = it->second;
+    m_context = Context::Process;
+    tp.dead = true;
+    Skb probe;
+    probe.id = cause;
+    if (!tp.receiveQueue.empty()) {
+        // tcp_send_active_reset from the socket itself, then CLOSE.
+        m_counters.add(Mib::TcpExtTCPAbortOnClose);
+        m_counters.add(Mib::TcpOutRsts);
+        wire::TcpOptions opts;
+        if (tp.tstampOk) opts.timestamps = wire::TcpTimestamps{tcpClockMs() + tp.tsOff, tp.tsRecent};
+        tcpTransmit(tp.key, tp.sndNxt, tp.rcvNxt, wire::kTcpRst | wire::kTcpAck, selectWindow(tp), opts, tp.tos,
+                    false, cause,
+                    fmt::format("close() on socket #{} with unread data: RST, TcpExtTCPAbortOnClose +1, "
+                                "TcpOutRsts +1",
+                                tp.id));
+        tcp_done(sockId);
+        return;
+    }
+    switch (tp.state) {
+    case TcpState::SynSent:
+        // tcp_close_state: SYN_SENT -> CLOSE without a FIN, and no failed attempt.
+        tcp_set_state(m_counters, tp, TcpState::Close);
+        SS_TRACE(probe, Stage::TcpRcv, Verdict::Consumed, fmt::format("close() on socket #{} in SYN_SENT", tp.id));
+        tcp_done(sockId);
+        return;
+    case TcpState::Established:
+    case TcpState::SynRecv:
+        tcp_set_state(m_counters, tp, TcpState::FinWait1);
+        break;
+    case TcpState::CloseWait: tcp_set_state(m_counters, tp, TcpState::LastAck); break;
+    default: return;
+    }
+    SS_TRACE(probe, Stage::TcpRcv, Verdict::Continue,
+             fmt::format("close() on socket #{}: {}, FIN queued (tcp_send_fin)", tp.id, tcpStateName(tp.state)));
+    tcp_send_fin(tp, cause);
+}
+
+// The `connect` line's application once connect() returned: send() queues its bytes and
+// pushes them (tcp_sendmsg -> tcp_push), then close() if asked.
+void Host::tcpAppSend(std::uint32_t sockId) {
+    auto it = m_tcp.socks.find(sockId);
+    if (it == m_tcp.socks.end()) return;
+    TcpSock& tp = it->second;
+    const ConnectConfig& cfg = m_config.connects.at(std::size_t(tp.connectIndex));
+    m_context = Context::Process;
+    if (cfg.sendBytes && (tp.state == TcpState::Established || tp.state == TcpState::CloseWait)) {
+        tp.writeSeq += cfg.sendBytes;
+        Skb probe;
+        probe.id = kNoPacket;
+        SS_TRACE(probe, Stage::AppSend, Verdict::Continue,
+                 fmt::format("send() of {} bytes on socket #{}", cfg.sendBytes, tp.id));
+        tcp_write_xmit(tp, kNoPacket);
+    }
+    if (cfg.close) tcp_close(sockId, kNoPacket);
+}
+
+// tcp_ack for the send side: window update, tcp_clean_rtx_queue, the RTT estimator
+// (tcp_rtt_estimator, RTO = srtt + max(4 * mdev, TCP_RTO_MIN)), and Reno-style growth of
+// the congestion window (slow start below ssthresh, then one segment per window).
+void Host::tcpAck(TcpSock& tp, std::uint32_t ack, std::uint16_t rawWindow, std::optional<std::uint32_t> tsecr) {
+    const std::uint32_t nwin = std::uint32_t(rawWindow) << tp.sndWscale;
+    if (nwin != tp.sndWnd) {
+        tp.sndWnd = nwin;
+        // tcp_fast_path_check
+        tp.predOn = tp.ofoQueue.empty() && tp.rcvWnd && tp.rmemAlloc < tp.rcvbuf;
+    }
+    tp.maxWindow = std::max(tp.maxWindow, nwin);
+    if (!seqAfter(ack, tp.sndUna)) return;
+    std::uint32_t acked = 0;
+    std::optional<Nanos> seqRtt;
+    while (!tp.rtxQueue.empty() && !seqAfter(tp.rtxQueue.front().endSeq, ack)) {
+        const auto& e = tp.rtxQueue.front();
+        if (!e.retransmitted && !e.lost) seqRtt = m_now - e.firstSent; // Karn: fresh segments only
+        tp.rtxQueue.pop_front();
+        ++acked;
+    }
+    tp.sndUna = ack;
+    std::optional<Nanos> m;
+    if (tsecr && tp.tstampOk)
+        m = Nanos(std::max<std::int32_t>(1, std::int32_t(tcpClockMs() + tp.tsOff - *tsecr))) * kMillisecond;
+    else if (seqRtt)
+        m = std::max<Nanos>(*seqRtt, 1);
+    if (m && acked) {
+        if (tp.srtt == 0) {
+            tp.srtt = *m;
+            tp.mdev = *m / 2;
+        } else {
+            const Nanos err = *m - tp.srtt;
+            tp.srtt += err / 8;
+            tp.mdev += ((err < 0 ? -err : err) - tp.mdev) / 4;
+        }
+        tp.rto = std::min(tp.srtt + std::max(4 * tp.mdev, kTcpRtoMin), kTcpRtoMax);
+    }
+    tp.retransmits = 0;
+    tp.backoff = 0;
+    tp.retransStamp = -1;
+    for (std::uint32_t i = 0; i < acked && tp.state != TcpState::SynSent; ++i) {
+        if (tp.sndCwnd < tp.sndSsthresh) {
+            ++tp.sndCwnd;
+        } else if (++tp.cwndCnt >= tp.sndCwnd) {
+            tp.cwndCnt = 0;
+            ++tp.sndCwnd;
+        }
+    }
+    tcpRearmRto(tp);
+}
+
+// tcp_retransmit_timer with tcp_write_timeout: give up after tcp_syn_retries (plus
+// tcp_syn_linear_timeouts for SYN_SENT) or, once established, after the time tcp_retries2
+// backoffs would take; otherwise enter loss (cwnd 1), resend the head and back the RTO off.
+void Host::tcp_retransmit_timer(std::uint32_t sockId) {
+    TcpSock& tp = m_tcp.socks.at(sockId);
+    tp.rtoArmed = false;
+    if (tp.rtxQueue.empty()) return;
+    m_context = Context::SoftIrq;
+    Skb probe;
+    probe.id = kNoPacket;
+    m_counters.add(Mib::TcpExtTCPTimeouts);
+    const bool synState = tp.state == TcpState::SynSent || tp.state == TcpState::SynRecv;
+    const std::int64_t linear = tcpSysctl("net.ipv4.tcp_syn_linear_timeouts", 4);
+    bool expired = false;
+    if (synState) {
+        std::int64_t maxRetrans = tcpSysctl("net.ipv4.tcp_syn_retries", 6);
+        if (tp.state == TcpState::SynSent) maxRetrans += linear;
+        expired = std::int64_t(tp.retransmits) >= maxRetrans;
+    } else if (tp.retransmits) {
+        // retransmits_timed_out over tcp_model_timeout(tcp_retries2, TCP_RTO_MIN).
+        const std::int64_t boundary = tcpSysctl("net.ipv4.tcp_retries2", 15);
+        constexpr std::int64_t kThresh = 9; // ilog2(TCP_RTO_MAX / TCP_RTO_MIN)
+        const Nanos timeout = boundary <= kThresh
+                                  ? ((std::int64_t(2) << boundary) - 1) * kTcpRtoMin
+                                  : ((std::int64_t(2) << kThresh) - 1) * kTcpRtoMin + (boundary - kThresh) * kTcpRtoMax;
+        expired = tp.retransStamp >= 0 && m_now - tp.retransStamp >= timeout;
+    }
+    if (expired) {
+        // tcp_write_err: ETIMEDOUT; tcp_done counts a failed attempt in SYN_SENT.
+        m_counters.add(Mib::TcpExtTCPAbortOnTimeout);
+        SS_TRACE(probe, Stage::Timer, Verdict::Consumed,
+                 fmt::format("retransmit timer of socket #{} ({}): {} retransmissions without answer, "
+                             "ETIMEDOUT: TcpExtTCPTimeouts +1, TcpExtTCPAbortOnTimeout +1{}",
+                             tp.id, tcpStateName(tp.state), tp.retransmits,
+                             synState ? ", TcpAttemptFails +1" : ""));
+        tcp_done(sockId);
+        return;
+    }
+    // tcp_enter_loss: ssthresh halves once per loss episode; all outstanding data is lost.
+    if (tp.retransmits == 0) tp.sndSsthresh = std::max<std::uint32_t>(tp.sndCwnd / 2, 2);
+    tp.sndCwnd = 1;
+    tp.cwndCnt = 0;
+    for (auto& e : tp.rtxQueue) {
+        e.lost = true;
+        e.retransmitted = false;
+    }
+    auto& head = tp.rtxQueue.front();
+    if (tp.retransStamp < 0) tp.retransStamp = head.firstSent;
+    const bool syn = tp.state == TcpState::SynSent && head.seq == tp.isn;
+    const bool fin = tp.finQueued && head.endSeq == tp.writeSeq + 1;
+    const std::uint32_t len = head.endSeq - head.seq - (syn ? 1 : 0) - (fin ? 1 : 0);
+    std::uint8_t flags = syn ? wire::kTcpSyn : 0;
+    if (fin) flags |= wire::kTcpFin;
+    if (len && head.seq + len == tp.writeSeq) flags |= wire::kTcpPsh;
+    head.retransmitted = true;
+    ++tp.backoff;
+    ++tp.retransmits;
+    // Exponential backoff, except the first tcp_syn_linear_timeouts SYN timeouts.
+    if (tp.state != TcpState::SynSent || std::int64_t(tp.backoff) > linear)
+        tp.rto = std::min(tp.rto * 2, kTcpRtoMax);
+    tp.rtoArmed = true;
+    tcpArmTimer(TcpTimerKind::Retrans, tp.id, m_now + tp.rto, tp.rtoGen);
+    const std::uint32_t seq = head.seq, endSeq = head.endSeq;
+    tcpTransmitSkb(tp, seq, len, flags, true, kNoPacket,
+                   fmt::format("retransmit timer of socket #{} ({}): retransmission {} of {}..{}, next "
+                               "timeout in {} ms, TcpExtTCPTimeouts +1",
+                               tp.id, tcpStateName(tp.state), tp.retransmits, seq, endSeq, tp.rto / kMillisecond));
 }
 
 // __tcp_ack_snd_check: ACK now when more than a full segment is unacknowledged, in quick-ACK

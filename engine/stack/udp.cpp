@@ -68,12 +68,13 @@ void Host::__udp4_lib_rcv(Skb skb) {
                         wire::UdpPacket::view(skb.l4())->verifyChecksum(ip.src(), ip.dst());
     const std::uint16_t sport = udp.srcPort(), dport = udp.dstPort();
 
+    const std::string inDev = deviceName(skb.device); // once, not per socket
     if (skb.dst.broadcast || skb.dst.type == RtType::Multicast) {
         // __udp4_lib_mcast_deliver: every matching socket gets a copy.
         int delivered = 0;
         for (std::size_t i = 0; i < m_sockets.size(); ++i) {
-            if (socketScore(m_sockets[i], Ipv4Address{}, dport, ip.src(), sport, deviceName(skb.device)) < 0 &&
-                socketScore(m_sockets[i], ip.dst(), dport, ip.src(), sport, deviceName(skb.device)) < 0)
+            if (socketScore(m_sockets[i], Ipv4Address{}, dport, ip.src(), sport, inDev) < 0 &&
+                socketScore(m_sockets[i], ip.dst(), dport, ip.src(), sport, inDev) < 0)
                 continue;
             ++delivered;
         }
@@ -93,7 +94,7 @@ void Host::__udp4_lib_rcv(Skb skb) {
 
     int best = -1, bestScore = -1;
     for (std::size_t i = 0; i < m_sockets.size(); ++i) {
-        int s = socketScore(m_sockets[i], ip.dst(), dport, ip.src(), sport, deviceName(skb.device));
+        int s = socketScore(m_sockets[i], ip.dst(), dport, ip.src(), sport, inDev);
         if (s > bestScore) {
             bestScore = s;
             best = int(i);
@@ -194,6 +195,11 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
         auto range = m_config.sysctls.values("net.ipv4.ip_local_port_range").value_or(std::vector<std::int64_t>{32768, 60999});
         const auto span = std::uint64_t(range[1] - range[0] + 1);
         sport = std::uint16_t(range[0] + std::int64_t((std::uint64_t(sendIndex) * 7919 + 12345) % span));
+        // A capture taken on this host shows the port the kernel picked for this flow.
+        if (m_recorded.active())
+            if (auto p = m_recorded.ephemeralPort(wire::kIpProtoUdp, rt.source.value, cfg.destination.value,
+                                                  cfg.destinationPort))
+                sport = *p;
     }
     std::vector<std::uint8_t> payload(cfg.payloadSize, 0);
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::uint8_t('a' + i % 26);
@@ -204,7 +210,7 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     ip.src = rt.source;
     ip.dst = cfg.destination;
     ip.protocol = wire::kIpProtoUdp;
-    ip.ttl = std::uint8_t(sysctl("net.ipv4.ip_default_ttl"));
+    ip.ttl = std::uint8_t(m_hot.ipDefaultTtl);
     ip.payloadLength = std::uint16_t(udp.bufferLength());
     // IP_PMTUDISC_WANT: DF while the datagram fits the route's MTU. Kernel 6.18 takes the ID
     // of unconnected DF datagrams from the hashed generator too (seen on the conformance kernel).

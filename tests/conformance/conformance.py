@@ -31,6 +31,8 @@ import packets  # noqa: E402
 import cases as case_catalog  # noqa: E402
 import random_cases  # noqa: E402
 import tcp_cases  # noqa: E402
+import conntrack_tcp_cases  # noqa: E402
+import own_output_cases  # noqa: E402
 
 SKIP = 77
 PREFIX = f"ssc-{os.getpid()}"
@@ -432,6 +434,8 @@ def run_kernel(case, work, notes):
             path = os.path.join(work, f"kernel-tx-{dev}.pcap")
             dumps.append(start_tcpdump(lab, lab.dut, dev, path, "out"))
             captures[dev] = path
+        if case.get("record_dut"):  # a capture taken on the host itself: the engine's input
+            dumps.append(start_tcpdump(lab, lab.dut, rx_if, case["capture"], "inout"))
         time.sleep(0.1)
         before = snapshot(lab.dut)
         helper.stdin.write("go\n")
@@ -439,6 +443,8 @@ def run_kernel(case, work, notes):
         if case["frames"]:
             rate = ["--pps", str(case["pps"])] if case.get("pps") else []
             run(["tcpreplay", "-q", "-i", gen_if] + rate + [case["capture"]], lab.gen, timeout=120)
+        if case.get("client"):
+            own_output_cases.run_client(lab, gen_if, case["client"])
         time.sleep(case["settle"])
         after = snapshot(lab.dut)
         helper.stdin.write("stop\n")
@@ -463,7 +469,9 @@ def run_engine(case, work, cli):
     ifaces = [rx_if] + case.get("tx_ifaces", [])
     cmd = [cli, "run", case["scenario_path"], "--settle", f"{int(case['settle'] * 1000)}ms",
            "--counters-json", out]
-    if case["frames"]:
+    if case.get("record_dut"):
+        own_output_cases.complete_checksums(case["capture"])
+    if case["frames"] or case.get("record_dut"):
         cmd += ["--rx", f"{rx_if}={case['capture']}"]
     for dev in ifaces:
         cmd += ["--tx-pcap", f"{dev}={os.path.join(work, f'engine-tx-{dev}.pcap')}"]
@@ -654,7 +662,7 @@ def main():
     ap.add_argument("--write-cases", help="write every hand-written case as a folder here and exit")
     args = ap.parse_args()
 
-    catalog = case_catalog.all_cases() + tcp_cases.all_cases()
+    catalog = case_catalog.all_cases() + tcp_cases.all_cases() + conntrack_tcp_cases.all_cases() + own_output_cases.all_cases()
     if args.list:
         for c in catalog:
             log(f"{c['name']:32} {c.get('doc', '')}")
@@ -725,6 +733,8 @@ def main():
             eng, eng_tx = run_engine(c, work, cli)
             ct = Tally()
             diffs = compare(c["name"], kern, kern_tx, eng, eng_tx, ct)
+            if c.get("record_dut"):
+                diffs += own_output_cases.compare_own_output(c["name"], eng, ct, Difference)
             tally.merge(ct)
             seed_note = f" seed={c['seed']}" if "seed" in c else ""
             total = sum(ct.total.values())

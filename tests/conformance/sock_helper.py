@@ -3,7 +3,9 @@
 
 Runs inside the DUT namespace. Arguments are JSON: {"sockets": [...], "sends": [...]}.
 Prints "ready" once every socket is bound, waits for "go" on stdin, then reads and sends
-as the scenario says until stdin says "stop" (or closes). Payloads are the letters a..z
+as the scenario says until stdin says "stop" (or closes). A "clients" list (run in the
+generator namespace) makes TCP connections: connect, send the data, close.
+A TCP connection the listener accepted is closed when its peer's FIN is read. Payloads are the letters a..z
 repeated, the bytes the engine's `send udp ... size N` writes.
 """
 import json
@@ -27,10 +29,13 @@ def reader(sock, mode, rate, stop):
                 time.sleep(min(next_read - now, 0.05))
                 continue
         try:
-            sock.recv(65535)
+            data = sock.recv(65535)
         except socket.timeout:
             continue
         except OSError:
+            return
+        if not data and sock.type == socket.SOCK_STREAM:
+            sock.close()  # end of file: the application closes, the kernel sends its FIN
             return
         # The next read is due one interval after this one returned: a reader that waited
         # in recv does not catch up on reads it "missed" while the queue was empty.
@@ -71,6 +76,22 @@ def sender(spec, t0, results):
     s.close()
 
 
+def client(spec, t0, results):
+    """A TCP client: connect, send the data, optionally read a reply, close."""
+    delay = t0 + spec.get("at", 0.0) - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    try:
+        s = socket.create_connection((spec["dst"], spec["dport"]), timeout=2)
+        s.sendall(spec.get("data", "").encode())
+        if spec.get("read"):
+            s.recv(65535)
+        s.close()
+        results["connections"] = results.get("connections", 0) + 1
+    except OSError as e:
+        results.setdefault("errors", []).append(str(e))
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     stop = threading.Event()
@@ -104,6 +125,10 @@ def main():
     results = {"sent": 0}
     for spec in cfg.get("sends", []):
         t = threading.Thread(target=sender, args=(spec, t0, results), daemon=True)
+        t.start()
+        threads.append(t)
+    for spec in cfg.get("clients", []):
+        t = threading.Thread(target=client, args=(spec, t0, results), daemon=True)
         t.start()
         threads.append(t)
     sys.stdin.readline()

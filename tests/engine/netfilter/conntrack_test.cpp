@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "netfilter/conntrack.h"
 
+#include "model/sysctl.h"
+
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 #include "wire/udp.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include <array>
+#include <optional>
+#include <string>
 #include <vector>
 
 using namespace stackscope;
@@ -83,6 +89,62 @@ struct Row {
     CtDir dir;
     bool created;
 };
+
+
+// One TCP segment with the fields the window tracking looks at.
+struct Seg {
+    Seg(std::uint32_t seq_, std::uint32_t ack_, std::uint16_t window_ = 64240,
+        std::size_t payload_ = 0, std::optional<std::uint8_t> wscale_ = {}, bool sackPerm_ = false)
+        : seq(seq_), ack(ack_), window(window_), payload(payload_), wscale(wscale_),
+          sackPerm(sackPerm_) {}
+    std::uint32_t seq;
+    std::uint32_t ack;
+    std::uint16_t window;
+    std::size_t payload;                // bytes of payload (zeros)
+    std::optional<std::uint8_t> wscale; // window scale option
+    bool sackPerm;
+};
+
+const std::array<std::uint8_t, 1400> kZeros{};
+
+Bytes tcpSeg(Side side, std::uint8_t flags, const Seg& s, std::uint16_t clientPort = 40000) {
+    const Ipv4Address src = side == Side::C2S ? kClient : kServer;
+    const Ipv4Address dst = side == Side::C2S ? kServer : kClient;
+    wire::TcpRepr t;
+    t.srcPort = side == Side::C2S ? clientPort : 80;
+    t.dstPort = side == Side::C2S ? 80 : clientPort;
+    t.flags = flags;
+    t.seq = s.seq;
+    t.ack = s.ack;
+    t.window = s.window;
+    t.options.windowScale = s.wscale;
+    t.options.sackPermitted = s.sackPerm;
+    if (flags & wire::kTcpSyn) t.options.mss = 1460;
+    t.payload = std::span(kZeros).first(s.payload);
+    Bytes out = withIp(src, dst, wire::kIpProtoTcp, t.bufferLength());
+    t.writeTo(std::span(out).subspan(20), src, dst);
+    return out;
+}
+
+// Runs one segment through conntrack and confirms a new entry, as the hooks do.
+CtLookup send(Conntrack& ct, Side side, std::uint8_t flags, const Seg& s, Nanos now) {
+    CtLookup r = ct.in(tcpSeg(side, flags, s), now);
+    if (r.created) ct.confirm(r.id, now);
+    return r;
+}
+
+// Client ISN 1000, server ISN 5000, both with window scale 7 and SACK.
+std::uint64_t handshake(Conntrack& ct, Nanos now = 0) {
+    using namespace wire;
+    CtLookup syn = send(ct, Side::C2S, kTcpSyn, {1000, 0, 64240, 0, 7, true}, now);
+    send(ct, Side::S2C, kTcpSyn | kTcpAck, {5000, 1001, 65160, 0, 7, true}, now);
+    send(ct, Side::C2S, kTcpAck, {1001, 5001, 502}, now);
+    return syn.id;
+}
+
+Nanos remaining(const Conntrack& ct, std::uint64_t id, Nanos now) {
+    return *ct.timeoutOf(id) - now;
+}
 
 } // namespace
 
@@ -419,7 +481,7 @@ TEST_CASE("table() prints what conntrack -L prints", "[conntrack]") {
           "src=10.0.0.2 dst=10.0.0.7 sport=22 dport=40000 [ASSURED] mark=7 use=1");
     CHECK(rows[0].id == u.id);
     CHECK(ct.describe(u) == "NEW udp 10.0.0.7:40000 -> 10.0.0.2:53");
-    CHECK(ct.describe(CtLookup{CtState::Invalid}) == "INVALID");
+    CHECK(ct.describe(CtLookup{CtState::Invalid, CtDir::Original, 0, false, {}}) == "INVALID");
 }
 
 TEST_CASE("generic protocols are tracked by address", "[conntrack]") {
@@ -446,4 +508,347 @@ TEST_CASE("Conntrack is a value: copies are independent snapshots", "[conntrack]
     CHECK_FALSE(snapshot.seenReply(a.id));
     CHECK(snapshot.in(out, 2).state == CtState::New);
     CHECK(ct.in(out, 2).state == CtState::Established);
+}
+
+TEST_CASE("TCP: handshake, data and FIN close walk the states with kernel timeouts",
+          "[conntrack][tcp]") {
+    using namespace wire;
+    Conntrack ct;
+    struct Step {
+        Side side;
+        std::uint8_t flags;
+        Seg seg;
+        CtState ctstate;
+        TcpCtState tcp;
+        Nanos timeout;
+    };
+    // The timeouts are nf_conntrack_tcp_timeout_*; unacknowledged data caps
+    // them at 300 s (nf_conntrack_tcp_timeout_unacknowledged).
+    const Step steps[] = {
+        {Side::C2S, kTcpSyn, {1000, 0, 64240, 0, 7, true}, CtState::New, TcpCtState::SynSent,
+         120 * kSecond},
+        {Side::S2C, kTcpSyn | kTcpAck, {5000, 1001, 65160, 0, 7, true}, CtState::Established,
+         TcpCtState::SynRecv, 60 * kSecond},
+        {Side::C2S, kTcpAck, {1001, 5001, 502}, CtState::Established, TcpCtState::Established,
+         432000 * kSecond},
+        {Side::C2S, kTcpAck | kTcpPsh, {1001, 5001, 502, 100}, CtState::Established,
+         TcpCtState::Established, 300 * kSecond},
+        {Side::S2C, kTcpAck, {5001, 1101, 509}, CtState::Established, TcpCtState::Established,
+         432000 * kSecond},
+        {Side::C2S, kTcpFin | kTcpAck, {1101, 5001, 502}, CtState::Established,
+         TcpCtState::FinWait, 120 * kSecond},
+        {Side::S2C, kTcpAck, {5001, 1102, 509}, CtState::Established, TcpCtState::CloseWait,
+         60 * kSecond},
+        {Side::S2C, kTcpFin | kTcpAck, {5001, 1102, 509}, CtState::Established,
+         TcpCtState::LastAck, 30 * kSecond},
+        {Side::C2S, kTcpAck, {1102, 5002, 502}, CtState::Established, TcpCtState::TimeWait,
+         120 * kSecond},
+    };
+    std::uint64_t id = 0;
+    Nanos now = 0;
+    int i = 0;
+    for (const Step& step : steps) {
+        INFO("step " << i);
+        CtLookup r = send(ct, step.side, step.flags, step.seg, now);
+        REQUIRE(r.id != 0);
+        if (id == 0) id = r.id;
+        CHECK(r.id == id);
+        CHECK(r.state == step.ctstate);
+        CHECK(r.note.empty());
+        CHECK(ct.tcpState(id) == step.tcp);
+        CHECK(remaining(ct, id, now) == step.timeout);
+        if (i == 2) {
+            CHECK(ct.isAssured(id));
+            // Both sides offered window scaling, so both factors are in force.
+            auto orig = *ct.tcpWindow(id, CtDir::Original);
+            auto reply = *ct.tcpWindow(id, CtDir::Reply);
+            CHECK(orig.tdScale == 7);
+            CHECK(reply.tdScale == 7);
+            CHECK((orig.flags & kCtTcpFlagSackPerm) != 0);
+            CHECK(orig.tdEnd == 1001);
+            CHECK(reply.tdEnd == 5001);
+            CHECK(orig.tdMaxWin == 502u << 7); // the ACK's window, scaled
+            CHECK(reply.tdMaxEnd == 5001 + (502u << 7));
+            CHECK(ct.describe(r) ==
+                  "ESTABLISHED tcp 10.0.0.7:40000 -> 10.0.0.2:80 ESTABLISHED");
+        }
+        now += 10 * kMillisecond;
+        ++i;
+    }
+    auto rows = ct.table(now);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].text.rfind("tcp      6 119 TIME_WAIT src=10.0.0.7 dst=10.0.0.2 ", 0) == 0);
+    CHECK(ct.stats().invalid == 0);
+
+    // A new SYN re-opens the closed connection: the old entry dies, a new one starts.
+    CtLookup again = send(ct, Side::C2S, kTcpSyn, {90000, 0, 64240}, now);
+    CHECK(again.created);
+    CHECK(again.id != id);
+    CHECK(again.state == CtState::New);
+    CHECK(ct.tcpState(again.id) == TcpCtState::SynSent);
+    CHECK_FALSE(ct.exists(id));
+}
+
+TEST_CASE("TCP: window scaling is off unless both SYNs carry the option", "[conntrack][tcp]") {
+    using namespace wire;
+    Conntrack ct;
+    CtLookup syn = send(ct, Side::C2S, kTcpSyn, {1000, 0, 64240, 0, 7, true}, 0);
+    send(ct, Side::S2C, kTcpSyn | kTcpAck, {5000, 1001, 65160}, 0);
+    send(ct, Side::C2S, kTcpAck, {1001, 5001, 502}, 0);
+    CHECK(ct.tcpWindow(syn.id, CtDir::Original)->tdScale == 0);
+    CHECK(ct.tcpWindow(syn.id, CtDir::Reply)->tdScale == 0);
+    CHECK(ct.tcpWindow(syn.id, CtDir::Original)->tdMaxWin == 64240); // 502 unscaled is smaller
+}
+
+TEST_CASE("TCP: out-of-window segments are INVALID unless nf_conntrack_tcp_be_liberal",
+          "[conntrack][tcp]") {
+    using namespace wire;
+    struct Row {
+        const char* what;
+        Side side;
+        std::uint8_t flags;
+        Seg seg;
+        CtState strict;   // nf_conntrack_tcp_be_liberal = 0
+        bool ignored;     // let through without updating the entry
+    };
+    const Row rows[] = {
+        // The server's SYN-ACK allowed 1001 + 65160; this is far beyond.
+        {"SEQ over the upper bound", Side::C2S, kTcpAck | kTcpPsh, {201001, 5001, 502, 100},
+         CtState::Invalid, false},
+        {"ACK of data never sent", Side::C2S, kTcpAck, {1001, 105001, 502}, CtState::Invalid,
+         false},
+        {"FIN over the upper bound", Side::S2C, kTcpFin | kTcpAck, {5001 + 300000, 1001, 509},
+         CtState::Invalid, false},
+        // Old data retransmitted: let through and ignored, not INVALID.
+        {"SEQ under the lower bound", Side::C2S, kTcpAck, {1001u - 200000u, 5001, 502},
+         CtState::Established, true},
+        {"in window", Side::C2S, kTcpAck | kTcpPsh, {1001, 5001, 502, 1000},
+         CtState::Established, false},
+    };
+    for (const Row& row : rows) {
+        INFO(row.what);
+        Conntrack strict;
+        std::uint64_t id = handshake(strict);
+        const auto before = *strict.tcpWindow(id, CtDir::Original);
+        CtLookup r = strict.in(tcpSeg(row.side, row.flags, row.seg), kMillisecond);
+        CHECK(r.state == row.strict);
+        CHECK((r.id == 0) == (row.strict == CtState::Invalid));
+        CHECK(strict.stats().invalid == (row.strict == CtState::Invalid ? 1u : 0u));
+        CHECK(r.note.empty() == (row.strict != CtState::Invalid && !row.ignored));
+        CHECK(strict.tcpState(id) == TcpCtState::Established);
+        if (row.strict == CtState::Invalid) {
+            CHECK(strict.describe(r).rfind("INVALID (", 0) == 0);
+            CHECK(strict.tcpWindow(id, CtDir::Original)->tdEnd == before.tdEnd);
+        }
+
+        Conntrack liberal;
+        liberal.setTcpBeLiberal(true);
+        std::uint64_t lid = handshake(liberal);
+        CtLookup l = liberal.in(tcpSeg(row.side, row.flags, row.seg), kMillisecond);
+        CHECK(l.state == CtState::Established);
+        CHECK(l.id == lid);
+        CHECK(liberal.stats().invalid == 0);
+    }
+}
+
+TEST_CASE("TCP: mid-stream pickup with nf_conntrack_tcp_loose 1 and 0", "[conntrack][tcp]") {
+    using namespace wire;
+    Conntrack loose;
+    CtLookup ack = send(loose, Side::C2S, kTcpAck, {777000, 333000, 1000}, 0);
+    REQUIRE(ack.id != 0);
+    CHECK(ack.state == CtState::New); // no reply seen yet
+    CHECK(loose.tcpState(ack.id) == TcpCtState::Established);
+    CHECK(remaining(loose, ack.id, 0) == 300 * kSecond); // unacknowledged cap
+    // Picked-up connections are tracked liberally: their scale factors are unknown.
+    CHECK((loose.tcpWindow(ack.id, CtDir::Original)->flags & kCtTcpFlagBeLiberal) != 0);
+    CtLookup reply = send(loose, Side::S2C, kTcpAck, {333000, 777000, 1000}, kSecond);
+    CHECK(reply.state == CtState::Established);
+    CHECK(reply.id == ack.id);
+    CtLookup next = send(loose, Side::C2S, kTcpAck, {777000, 333000, 1000}, 2 * kSecond);
+    CHECK(next.state == CtState::Established);
+    CHECK(loose.isAssured(ack.id));
+    // A segment far outside any window still passes on a picked-up connection.
+    CHECK(send(loose, Side::C2S, kTcpAck, {977000000, 333000, 1000}, 3 * kSecond).state ==
+          CtState::Established);
+
+    Conntrack strict;
+    strict.setTcpLoose(false);
+    CtLookup refused = strict.in(tcpSeg(Side::C2S, kTcpAck, {777000, 333000, 1000}), 0);
+    CHECK(refused.state == CtState::Invalid);
+    CHECK(refused.id == 0);
+    CHECK(strict.size() == 0);
+    CHECK(strict.stats().invalid == 1);
+    CHECK(strict.describe(refused).find("nf_conntrack_tcp_loose") != std::string::npos);
+    // A SYN still opens a connection.
+    CHECK(send(strict, Side::C2S, kTcpSyn, {1000, 0}, 0).state == CtState::New);
+}
+
+TEST_CASE("TCP: SYN on TIME_WAIT re-opens, SYN after a peer's RST is only ignored",
+          "[conntrack][tcp]") {
+    using namespace wire;
+    // The server re-opens a TIME_WAIT connection (roles switched): a new entry.
+    {
+        Conntrack ct;
+        std::uint64_t id = handshake(ct);
+        send(ct, Side::C2S, kTcpFin | kTcpAck, {1001, 5001, 502}, 0);
+        send(ct, Side::S2C, kTcpFin | kTcpAck, {5001, 1002, 509}, 0);
+        send(ct, Side::C2S, kTcpAck, {1002, 5002, 502}, 0);
+        REQUIRE(ct.tcpState(id) == TcpCtState::TimeWait);
+        CtLookup r = send(ct, Side::S2C, kTcpSyn, {70000, 0}, kSecond);
+        CHECK(r.created);
+        CHECK(r.dir == CtDir::Original);
+        CHECK(r.state == CtState::New);
+        CHECK(ct.tuple(r.id, CtDir::Original)->src == kServer);
+        CHECK_FALSE(ct.exists(id));
+    }
+    // The server resets, then the client tries a new SYN: conntrack ignores it
+    // (no FIN was seen and the RST came from the other side), and resyncs on
+    // the SYN-ACK that answers it.
+    {
+        Conntrack ct;
+        std::uint64_t id = handshake(ct);
+        CtLookup rst = send(ct, Side::S2C, kTcpRst, {5001, 0, 0}, 0);
+        CHECK(rst.state == CtState::Established);
+        REQUIRE(ct.tcpState(id) == TcpCtState::Close);
+        CHECK(remaining(ct, id, 0) == 10 * kSecond);
+        CtLookup syn = send(ct, Side::C2S, kTcpSyn, {80000, 0, 64240, 0, 7, true}, kSecond);
+        CHECK(syn.id == id);
+        CHECK_FALSE(syn.created);
+        CHECK(syn.state == CtState::Established);
+        CHECK_FALSE(syn.note.empty());
+        CHECK(ct.tcpState(id) == TcpCtState::Close);
+        CtLookup synAck =
+            send(ct, Side::S2C, kTcpSyn | kTcpAck, {60000, 80001, 65160, 0, 7, true}, kSecond);
+        CHECK(synAck.id == id);
+        CHECK(synAck.note.empty());
+        CHECK(ct.tcpState(id) == TcpCtState::SynRecv);
+        CHECK(ct.tcpWindow(id, CtDir::Original)->tdEnd == 80001);
+        send(ct, Side::C2S, kTcpAck, {80001, 60001, 502}, kSecond);
+        CHECK(ct.tcpState(id) == TcpCtState::Established);
+    }
+    // A SYN in ESTABLISHED is ignored, not INVALID; a SYN-ACK from the client is INVALID.
+    {
+        Conntrack ct;
+        std::uint64_t id = handshake(ct);
+        CtLookup syn = send(ct, Side::C2S, kTcpSyn, {99000, 0}, 0);
+        CHECK(syn.state == CtState::Established);
+        CHECK(syn.id == id);
+        CHECK(ct.tcpState(id) == TcpCtState::Established);
+        CHECK(send(ct, Side::C2S, kTcpSyn | kTcpAck, {1001, 5001}, 0).state == CtState::Invalid);
+        // SYN from the server in ESTABLISHED
+        CHECK(send(ct, Side::S2C, kTcpSyn, {5001, 0}, 0).state == CtState::Invalid);
+    }
+}
+
+TEST_CASE("TCP: bad flags and a bad checksum are INVALID and counted", "[conntrack][tcp]") {
+    using namespace wire;
+    Conntrack ct;
+    std::uint64_t id = handshake(ct);
+    const std::uint8_t bad[] = {kTcpSyn | kTcpFin, kTcpSyn | kTcpRst, kTcpFin, 0,
+                                kTcpFin | kTcpRst | kTcpAck, kTcpSyn | kTcpFin | kTcpAck};
+    std::uint64_t n = 0;
+    for (std::uint8_t flags : bad) {
+        INFO("flags " << int(flags));
+        CtLookup r = ct.in(tcpSeg(Side::C2S, flags, {1001, 5001, 502}), 0);
+        CHECK(r.state == CtState::Invalid);
+        CHECK(r.id == 0);
+        CHECK(ct.stats().invalid == ++n);
+        CHECK(ct.describe(r) == "INVALID (invalid tcp flag combination)");
+    }
+    CHECK(ct.tcpState(id) == TcpCtState::Established);
+
+    Bytes corrupt = tcpSeg(Side::C2S, kTcpAck, {1001, 5001, 502});
+    corrupt[20 + kTcpChecksumOffset] ^= 0xff;
+    CHECK(ct.in(corrupt, 0, /*verifyChecksum=*/false).state == CtState::Established);
+    CHECK(ct.in(corrupt, 0, /*verifyChecksum=*/true).state == CtState::Invalid);
+    CHECK(ct.stats().invalid == n + 1);
+    CHECK(ct.statsLine() ==
+          fmt::format("cpu=0 found=0 invalid={} insert=0 insert_failed=0 drop=0 early_drop=0 "
+                      "error=0 search_restart=0 clash_resolve=0 chaintoolong=0",
+                      n + 1));
+}
+
+TEST_CASE("TCP: timeouts expire entries in virtual time", "[conntrack][tcp]") {
+    using namespace wire;
+    // An unanswered SYN lives 120 s; its retransmission does not extend that.
+    {
+        Conntrack ct;
+        CtLookup syn = send(ct, Side::C2S, kTcpSyn, {1000, 0}, 0);
+        CHECK(send(ct, Side::C2S, kTcpSyn, {1000, 0}, 100 * kSecond).id == syn.id);
+        CHECK(ct.table(119 * kSecond).size() == 1);
+        CHECK(ct.table(120 * kSecond).empty());
+        CHECK(ct.expire(120 * kSecond) == 1);
+        CHECK(send(ct, Side::C2S, kTcpSyn, {1000, 0}, 121 * kSecond).created);
+    }
+    // TIME_WAIT lasts nf_conntrack_tcp_timeout_time_wait, set here through the sysctls.
+    {
+        Sysctls sysctls;
+        REQUIRE_FALSE(sysctls.set("net.netfilter.nf_conntrack_tcp_timeout_time_wait", "5"));
+        REQUIRE_FALSE(sysctls.set("net.netfilter.nf_conntrack_tcp_timeout_established", "50"));
+        Conntrack ct;
+        ct.setSettings(ctSettingsFromSysctls(
+            [&](std::string_view key) { return sysctls.get(key); }));
+        CHECK(ct.settings().tcpLoose);
+        CHECK(ct.settings().tcpMaxRetrans == 3);
+        CHECK(ct.timeouts().tcpFinWait == 120 * kSecond);
+        std::uint64_t id = handshake(ct);
+        CHECK(remaining(ct, id, 0) == 50 * kSecond);
+        send(ct, Side::C2S, kTcpFin | kTcpAck, {1001, 5001, 502}, kSecond);
+        send(ct, Side::S2C, kTcpFin | kTcpAck, {5001, 1002, 509}, kSecond);
+        send(ct, Side::C2S, kTcpAck, {1002, 5002, 502}, kSecond);
+        REQUIRE(ct.tcpState(id) == TcpCtState::TimeWait);
+        CHECK(ct.table(5 * kSecond).size() == 1);
+        CHECK(ct.table(6 * kSecond).empty());
+        // The next ACK finds nothing and is picked up as a new connection.
+        CtLookup late = send(ct, Side::C2S, kTcpAck, {1002, 5002, 502}, 7 * kSecond);
+        CHECK(late.created);
+        CHECK(late.id != id);
+    }
+    // The same pure ACK retransmitted nf_conntrack_tcp_max_retrans times
+    // shortens an established connection to nf_conntrack_tcp_timeout_max_retrans.
+    {
+        Conntrack ct;
+        std::uint64_t id = handshake(ct);
+        CHECK(remaining(ct, id, 0) == 432000 * kSecond);
+        for (int i = 1; i <= 3; ++i) {
+            send(ct, Side::C2S, kTcpAck, {1001, 5001, 502}, i * kSecond);
+            CHECK(remaining(ct, id, i * kSecond) ==
+                  (i < 3 ? 432000 * kSecond : 300 * kSecond));
+        }
+    }
+}
+
+TEST_CASE("TCP: SACK blocks count as acknowledgements in the window check", "[conntrack][tcp]") {
+    using namespace wire;
+    auto sackAck = [](std::uint32_t left, std::uint32_t right) {
+        TcpRepr t;
+        t.srcPort = 40000;
+        t.dstPort = 80;
+        t.flags = kTcpAck;
+        t.seq = 1001;
+        t.ack = 5001;
+        t.window = 502;
+        t.options.sackBlocks[0] = TcpSackBlock{left, right};
+        t.options.sackBlockCount = 1;
+        Bytes out = withIp(kClient, kServer, kIpProtoTcp, t.bufferLength());
+        t.writeTo(std::span(out).subspan(20), kClient, kServer);
+        return out;
+    };
+    Conntrack ct;
+    std::uint64_t id = handshake(ct); // both SYNs offered SACK
+    send(ct, Side::S2C, kTcpAck | kTcpPsh, {5001, 1001, 509, 1000}, 0);
+    // The server sent up to 6001: a SACK of 5501..6001 is fine, one up to 6002 is not.
+    CtLookup ok = ct.in(sackAck(5501, 6001), kMillisecond);
+    CHECK(ok.state == CtState::Established);
+    CHECK(ok.id == id);
+    CtLookup over = ct.in(sackAck(5501, 6002), kMillisecond);
+    CHECK(over.state == CtState::Invalid);
+    CHECK(ct.describe(over) == "INVALID (ACK is over upper bound (ACKed data not seen yet))");
+
+    // Without SACK permitted on the SYN-ACK, the blocks are not looked at.
+    Conntrack plain;
+    send(plain, Side::C2S, kTcpSyn, {1000, 0, 64240, 0, 7, true}, 0);
+    send(plain, Side::S2C, kTcpSyn | kTcpAck, {5000, 1001, 65160, 0, 7, false}, 0);
+    send(plain, Side::C2S, kTcpAck, {1001, 5001, 502}, 0);
+    CHECK(plain.in(sackAck(5501, 9999), kMillisecond).state == CtState::Established);
 }

@@ -54,8 +54,10 @@ Bytes tcp(Ipv4Address src, std::uint16_t sport, Ipv4Address dst, std::uint16_t d
     t.srcPort = sport;
     t.dstPort = dport;
     t.flags = flags;
+    // Both sides use seq 7 and a 4-byte payload; an ACK acknowledges the
+    // other side's SYN and payload (7 + 4 + 1), so conntrack's window check passes.
     t.seq = 7;
-    t.ack = (flags & wire::kTcpAck) ? 99 : 0;
+    t.ack = (flags & wire::kTcpAck) ? 12 : 0;
     t.window = 1024;
     t.payload = kPayload;
     Bytes out = withIp(src, dst, wire::kIpProtoTcp, t.bufferLength());

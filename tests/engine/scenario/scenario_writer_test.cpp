@@ -47,6 +47,11 @@ bool operator==(const SendConfig& a, const SendConfig& b) {
            a.sourcePort == b.sourcePort && a.count == b.count && a.interval == b.interval &&
            a.start == b.start && a.payloadSize == b.payloadSize && a.dontFragment == b.dontFragment;
 }
+bool operator==(const ConnectConfig& a, const ConnectConfig& b) {
+    return a.destination == b.destination && a.destinationPort == b.destinationPort &&
+           a.source == b.source && a.sourcePort == b.sourcePort && a.start == b.start &&
+           a.sendBytes == b.sendBytes && a.close == b.close;
+}
 bool operator==(const TapConfig& a, const TapConfig& b) {
     return a.device == b.device && a.filter == b.filter;
 }
@@ -71,6 +76,7 @@ void checkEqual(const HostConfig& a, const HostConfig& b) {
     CHECK(a.sysctls.all() == b.sysctls.all());
     CHECK(a.sockets == b.sockets);
     CHECK(a.sends == b.sends);
+    CHECK(a.connects == b.connects);
     CHECK(a.taps == b.taps);
     CHECK(a.iptables == b.iptables);
 }
@@ -174,6 +180,10 @@ TEST_CASE("round trip: a router with every kind of line", "[scenario][writer]") 
         "send udp 10.0.0.254:9 from 10.0.0.1:5000 count 10 interval 2ms size 100 at 1.5s df off\n"
         "send udp 10.1.2.3:7 from 10.0.0.1 interval 250us at 3ns\n"
         "send udp 10.1.2.3:7\n"
+        "socket tcp listen 0.0.0.0:8080 read 20/s\n"
+        "connect tcp 10.0.0.254:80 from 10.0.0.1:40000 at 2s send 5000 close\n"
+        "connect tcp 10.1.2.3:443 from 10.0.0.1\n"
+        "connect tcp 10.1.2.3:443 send 1\n"
         "tcpdump -ni eth0\n"
         "tcpdump -i any\n"
         "iptables -t nat -A POSTROUTING -o eth1 -m comment --comment 'masq out' -j MASQUERADE\n"

@@ -245,6 +245,10 @@ TEST_CASE("socket lines", "[scenario][socket]") {
             {"socket sctp bind 0.0.0.0:80", "socket: unknown protocol \"sctp\" (udp or tcp)"},
             {"socket udp bind 0.0.0.0:99 connect 10.0.0.1:0",
              "connect: Invalid argument (the peer needs an address and a port)"},
+            {"socket tcp listen 0.0.0.0:81 read none", ""},
+            {"socket tcp listen 0.0.0.0:82 read 5/s", ""},
+            {"socket tcp listen 0.0.0.0:83 read often",
+             "socket tcp: read takes none, all or a rate like 100/s, not \"often\""},
         });
     auto r =
         run("ip link set eth0 up\nip addr add 10.0.0.2/24 dev eth0\n"
@@ -333,4 +337,57 @@ TEST_CASE("tcpdump lines", "[scenario][tcpdump]") {
     REQUIRE(r.config.taps.size() == 1);
     CHECK(r.config.taps[0].device == "eth0");
     CHECK(r.config.taps[0].filter.empty());
+}
+
+TEST_CASE("connect lines", "[scenario][connect]") {
+    checkRows(
+        "ip link set dev eth0 up\nip addr add 10.0.0.2/24 dev eth0\n"
+        "socket tcp listen 0.0.0.0:80",
+        {
+            {"connect tcp 10.0.0.1:80", ""},
+            {"connect tcp 10.0.0.1:80 from 10.0.0.2:40000 at 1s send 5000 close", ""},
+            {"connect tcp 10.0.0.1:80 close send 10 from 10.0.0.2", ""},
+            {"connect tcp 10.0.0.1:80 send 0", ""},
+            {"connect", "connect: give the protocol and destination: connect tcp ADDR:PORT ..."},
+            {"connect tcp", "connect tcp: give the destination ADDR:PORT"},
+            {"connect tpc 10.0.0.1:80", "connect: unknown protocol \"tpc\" (only tcp); did you mean \"tcp\"?"},
+            {"connect udp 10.0.0.1:53",
+             "connect udp: a connected UDP socket is written socket udp bind ADDR:PORT connect ADDR:PORT"},
+            {"connect tcp 10.0.0.1", "connect tcp: \"10.0.0.1\" is not ADDRESS:PORT"},
+            {"connect tcp 10.0.0.1:0", "connect tcp: give the peer's port (port 0 is no destination)"},
+            {"connect tcp 0.0.0.0:80",
+             "connect tcp: give the peer's address (0.0.0.0 is no destination)"},
+            {"connect tcp 10.0.0.1:80 from 10.9.9.9", "bind: Cannot assign requested address"},
+            {"connect tcp 10.0.0.1:80 from 10.0.0.2:80", "bind: Address already in use"},
+            {"connect tcp 10.0.0.1:80 from nowhere",
+             "connect tcp: \"nowhere\" is not ADDRESS or ADDRESS:PORT"},
+            {"connect tcp 10.0.0.1:80 at soon",
+             "connect tcp: \"soon\" is not a duration (like 1ms, 2s, 500us)"},
+            {"connect tcp 10.0.0.1:80 send lots",
+             "connect tcp: send takes a number of bytes, not \"lots\""},
+            {"connect tcp 10.0.0.1:80 send", "connect tcp: \"send\" needs a value"},
+            {"connect tcp 10.0.0.1:80 sned 10",
+             "connect tcp: unknown option \"sned\"; did you mean \"send\"?"},
+            {"connect tcp 10.0.0.1:80 close close", "connect tcp: \"close\" is given twice"},
+        });
+    auto r = run("ip link set eth0 up\nip addr add 10.0.0.2/24 dev eth0\n"
+                 "connect tcp 10.0.0.1:80 from 10.0.0.2:40000 at 1.5s send 5000 close\n"
+                 "connect tcp 10.0.0.1:443\n");
+    INFO(errorsOf(r));
+    REQUIRE(r.ok());
+    REQUIRE(r.config.connects.size() == 2);
+    const auto& c = r.config.connects[0];
+    CHECK(c.destination.toString() == "10.0.0.1");
+    CHECK(c.destinationPort == 80);
+    CHECK(c.source->toString() == "10.0.0.2");
+    CHECK(c.sourcePort == 40000);
+    CHECK(c.start == 1500 * kMillisecond);
+    CHECK(c.sendBytes == 5000u);
+    CHECK(c.close);
+    const auto& d = r.config.connects[1];
+    CHECK_FALSE(d.source);
+    CHECK_FALSE(d.sourcePort);
+    CHECK(d.start == 0);
+    CHECK(d.sendBytes == 0u);
+    CHECK_FALSE(d.close);
 }

@@ -181,7 +181,7 @@ TEST_CASE("a SYN to a listener gets a SYN-ACK from a request sock") {
     CHECK(s.ack == 9001);
     CHECK(s.window == 65160); // 64 KiB rounded down to 1448-byte segments
     CHECK(s.opts.mss == 1460);
-    CHECK(s.opts.windowScale == 7);
+    CHECK(s.opts.windowScale == 10); // tcp_rmem[2] of 32 MiB: ilog2(2^25) - 15
     CHECK(s.opts.sackPermitted);
     REQUIRE(s.opts.timestamps);
     CHECK(s.opts.timestamps->echo == 12345);
