@@ -49,6 +49,7 @@ const std::vector<SysctlInfo> kCatalogue = {
     {"net.ipv4.tcp_fin_timeout", "60", "FIN_WAIT2 lifetime of an orphan (s)"},
     {"net.ipv4.tcp_rfc1337", "0", "RSTs do not kill TIME_WAIT sockets", 1, 0, 1},
     {"net.ipv4.tcp_retries2", "15", "data retransmissions before the connection is dropped", 1, 0, 255},
+    {"net.ipv4.tcp_pingpong_thresh", "1", "data sent this soon after data received delays ACKs", 1, 1, 255},
     {"net.ipv4.tcp_abort_on_overflow", "0", "RST instead of ignoring when the accept queue is full", 1, 0, 1},
     {"net.ipv4.ipfrag_high_thresh", "4194304", "reassembly memory limit"},
     {"net.ipv4.ipfrag_low_thresh", "3145728", "reassembly memory low mark"},

@@ -315,16 +315,24 @@ void RecordedOutput::compare(const RecordedPacket& r, const RecordedPacket& s, P
             diff("tcp.urg", rt->urgentPointer(), st->urgentPointer());
             auto ro = wire::parseTcpOptions(rt->options()), so = wire::parseTcpOptions(st->options());
             if (ro && so) {
-                // A TSval a tick of the millisecond clock apart is sent at the same moment.
+                // TSval is a millisecond clock: the two agree when they are as far apart as the
+                // send times are (the time itself is checked above), give or take one tick.
+                const std::int64_t tsGap = ro->timestamps && so->timestamps
+                                               ? std::int64_t(std::int32_t(ro->timestamps->value - so->timestamps->value))
+                                               : 0;
+                const std::int64_t timeGap = (r.time - s.time) / kMillisecond;
                 const bool tsClose = ro->timestamps && so->timestamps &&
                                      ro->timestamps->echo == so->timestamps->echo &&
-                                     std::uint32_t(ro->timestamps->value - so->timestamps->value + 1) <= 2;
+                                     tsGap - timeGap >= -1 && tsGap - timeGap <= 1;
                 wire::TcpOptions a = *ro, b = *so;
                 if (tsClose) b.timestamps = a.timestamps;
                 diff("tcp.options", optionsText(a), optionsText(b));
             }
-            // The order and padding of the options, when their values agree.
-            if (m_report.differenceCount == before)
+            // The order and padding of the options, when their values agree exactly (a TSval
+            // within the tolerance above is not a difference in layout).
+            const bool tsShifted = ro && so && ro->timestamps && so->timestamps &&
+                                   ro->timestamps->value != so->timestamps->value;
+            if (m_report.differenceCount == before && !tsShifted)
                 diff("tcp.options.bytes", hexBytes(rt->options()), hexBytes(st->options()));
             rp = rt->payload();
             sp = st->payload();

@@ -34,6 +34,8 @@ inline constexpr Nanos kTcpTimeoutInit = kSecond;          // TCP_TIMEOUT_INIT: 
 inline constexpr Nanos kTcpRtoMax = 120 * kSecond;         // TCP_RTO_MAX
 inline constexpr Nanos kTcpDelackMin = kSecond / 25;       // TCP_DELACK_MIN (40 ms)
 inline constexpr Nanos kTcpDelackMax = kSecond / 5;        // TCP_DELACK_MAX (200 ms)
+inline constexpr Nanos kTcpAtoMin = kSecond / 25;          // TCP_ATO_MIN (40 ms)
+inline constexpr std::int64_t kPageSize = 4096;            // PAGE_SIZE, the sk_mem_schedule quantum
 inline constexpr Nanos kTcpSyncookieValid = 120 * kSecond; // TCP_SYNCOOKIE_VALID
 inline constexpr Nanos kTcpInvalidRatelimit = kSecond / 2; // tcp_invalid_ratelimit (HZ/2)
 inline constexpr std::uint16_t kTcpMssDefault = 536;       // TCP_MSS_DEFAULT
@@ -104,6 +106,14 @@ struct TcpSock {
     bool ackTimerArmed = false;
     std::uint32_t quickAcks = 0;    // icsk_ack.quick
     std::uint32_t unackedBytes = 0; // received since the last ACK we sent
+    bool ackNow = false;            // ICSK_ACK_NOW: the next __tcp_ack_snd_check ACKs at once
+    std::uint8_t pingpong = 0;      // icsk_ack.pingpong: interactive, ACKs ride on our replies
+    Nanos ato = 0;                  // icsk_ack.ato, 0 until the first data arrives
+    Nanos lrcvtime = 0;             // icsk_ack.lrcvtime: last data received
+    // sk_forward_alloc as the receive side charges it (sk_rmem_schedule, sk_mem_uncharge);
+    // send-queue charges are not modelled.
+    std::int64_t forwardAlloc = 0;
+    std::uint32_t delivered = 0;    // tp->delivered
     std::uint64_t timerGen = 0;
     bool readScheduled = false;
     Nanos nextReadAllowed = 0;

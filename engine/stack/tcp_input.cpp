@@ -55,6 +55,23 @@ Segment segmentOf(const Skb& skb) {
     return s;
 }
 
+// tcp_event_data_recv: the delayed-ACK estimator. ato starts at TCP_ATO_MIN with the first
+// data and follows the gaps between data segments (in jiffies, as the kernel counts).
+void tcp_event_data_recv(TcpSock& tp, Nanos now) {
+    const std::int64_t m = now / kJiffy - tp.lrcvtime / kJiffy;
+    const std::int64_t atoMin = kTcpAtoMin / kJiffy;
+    std::int64_t ato = tp.ato / kJiffy;
+    if (tp.ato == 0) {
+        ato = atoMin;
+    } else if (m <= atoMin / 2) {
+        ato = (ato >> 1) + atoMin / 2;
+    } else if (m < ato) {
+        ato = std::min<std::int64_t>((ato >> 1) + m, tp.rto / kJiffy);
+    }
+    tp.ato = ato * kJiffy;
+    tp.lrcvtime = now;
+}
+
 } // namespace
 
 void Host::tcp_v4_do_rcv_listen(int listener, Skb& skb) {
@@ -303,7 +320,10 @@ void Host::tcp_rcv_state_process(std::uint32_t sockId, Skb& skb) {
                           (s.flags & ~wire::kTcpPsh) == wire::kTcpAck && tp.ofoQueue.empty() && window > 0 &&
                           s.opts.timestamps.has_value() == tp.tstampOk &&
                           th.headerLength() == 20u + (tp.tstampOk ? 12u : 0u) &&
-                          (std::uint32_t(rawWindow) << tp.sndWscale) == tp.sndWnd;
+                          (std::uint32_t(rawWindow) << tp.sndWscale) == tp.sndWnd &&
+                          // tcp_rcv_established: data larger than sk_forward_alloc takes the slow
+                          // path, which schedules memory (a fresh socket has none reserved).
+                          (!s.len || std::int64_t(skb.truesize) <= tp.forwardAlloc);
     const std::uint32_t priorUna = tp.sndUna;
     const bool oldAck = seqBefore(s.ack, tp.sndUna);
     std::optional<std::uint32_t> tsecr;
@@ -323,6 +343,7 @@ void Host::tcp_rcv_state_process(std::uint32_t sockId, Skb& skb) {
         tcp_set_state(m_counters, tp, TcpState::Established);
         tp.copiedSeq = tp.rcvNxt;
         tp.predOn = true; // tcp_fast_path_on
+        ++tp.delivered;   // tcp_rcv_state_process: SYN-ACK delivery, not counted in TCPDelivered
         SS_TRACE(skb, Stage::TcpRcv, Verdict::Continue,
                  fmt::format("socket #{}: handshake complete, ESTABLISHED: TcpCurrEstab +1", tp.id));
         break;
@@ -492,9 +513,17 @@ void Host::tcp_data_queue(TcpSock& tp, Skb& skb) {
     Segment s = segmentOf(skb);
     const std::string who = fmt::format("socket #{}", tp.id);
     const std::uint32_t window = tp.rcvWup + tp.rcvWnd - tp.rcvNxt;
+    // tcp_enter_quickack_mode with inet_csk_schedule_ack: ACK at once, leave pingpong mode.
     auto scheduleAckNow = [&] {
         tp.ackScheduled = true;
         tp.quickAcks = std::max<std::uint32_t>(tp.quickAcks, 1);
+        tp.pingpong = 0; // inet_csk_exit_pingpong_mode
+        tp.ato = kTcpAtoMin;
+    };
+    // ICSK_ACK_NOW: one immediate ACK whatever the mode (memory drops).
+    auto ackNow = [&] {
+        tp.ackScheduled = true;
+        tp.ackNow = true;
     };
     if (s.seq == tp.rcvNxt) {
         if (window == 0 && s.len) {
@@ -506,7 +535,7 @@ void Host::tcp_data_queue(TcpSock& tp, Skb& skb) {
         }
         if (s.len && tp.rmemAlloc + skb.truesize > tp.rcvbuf && !tp.receiveQueue.empty()) {
             m_counters.add(Mib::TcpExtTCPRcvQDrop);
-            scheduleAckNow();
+            ackNow();
             SS_DROP(skb, Stage::SocketQueue, DropReason::PROTO_MEM,
                     fmt::format("{}: rmem {} + truesize {} > rcvbuf {}: TcpExtTCPRcvQDrop +1", who,
                                 tp.rmemAlloc, skb.truesize, tp.rcvbuf));
@@ -519,7 +548,24 @@ void Host::tcp_data_queue(TcpSock& tp, Skb& skb) {
         tp.ackScheduled = true;
         tp.unackedBytes += s.len;
         const bool fin = s.fin();
+        if (s.len) tcp_event_data_recv(tp, m_now);
+        // tcp_try_coalesce: a FIN right behind unread data merges into that skb (nothing to
+        // copy, no truesize delta). Coalescing data into data is not modelled.
+        const bool coalesce = !s.len && fin && !tp.receiveQueue.empty() && [&] {
+            const Segment tail = segmentOf(tp.receiveQueue.back());
+            return tail.seq + tail.len == s.seq;
+        }();
+        if (coalesce) {
+            m_counters.add(Mib::TcpExtTCPRcvCoalesce);
+            SS_TRACE(skb, Stage::SocketQueue, Verdict::Consumed,
+                     who + ": FIN coalesced into the unread skb at the queue's tail: TcpExtTCPRcvCoalesce +1");
+        }
         if (s.len) {
+            // tcp_try_rmem_schedule -> sk_rmem_schedule: whole pages beyond sk_forward_alloc,
+            // then skb_set_owner_r charges the skb.
+            const std::int64_t need = std::int64_t(skb.truesize) - tp.forwardAlloc;
+            if (need > 0) tp.forwardAlloc += (need + kPageSize - 1) / kPageSize * kPageSize;
+            tp.forwardAlloc -= skb.truesize;
             tp.rmemAlloc += skb.truesize;
             SS_TRACE(skb, Stage::SocketQueue, Verdict::Queued,
                      fmt::format("{}: {} bytes in order, rcv_nxt {}; sk_rmem_alloc {} of rcvbuf {}", who,
@@ -550,9 +596,15 @@ void Host::tcp_data_queue(TcpSock& tp, Skb& skb) {
             // tcp_fin: ESTABLISHED -> CLOSE_WAIT; FIN_WAIT1 -> CLOSING (simultaneous close,
             // ACKed at once); FIN_WAIT2 is left to the caller, which moves it to TIME_WAIT.
             if (tp.state == TcpState::Established) {
+                // inet_csk_schedule_ack and inet_csk_enter_pingpong_mode: the ACK is delayed
+                // (tcp_in_quickack_mode is false in pingpong mode) so our FIN can carry it.
                 tcp_set_state(m_counters, tp, TcpState::CloseWait);
-                scheduleAckNow();
-                if (!s.len) SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed, who + ": FIN received, CLOSE_WAIT");
+                tp.ackScheduled = true;
+                const std::int64_t thresh = tcpSysctl("net.ipv4.tcp_pingpong_thresh", 1);
+                tp.pingpong = std::uint8_t(std::clamp<std::int64_t>(thresh, 1, 255));
+                if (!s.len && !coalesce)
+                    SS_TRACE(skb, Stage::TcpRcv, Verdict::Consumed,
+                             who + ": FIN received, CLOSE_WAIT, pingpong mode: the ACK waits");
             } else if (tp.state == TcpState::FinWait1) {
                 tcp_set_state(m_counters, tp, TcpState::Closing);
                 tcpSendAck(tp, skb.id, "ACK of the peer's FIN in FIN_WAIT1 (simultaneous close)");
@@ -597,7 +649,7 @@ void Host::tcp_data_queue(TcpSock& tp, Skb& skb) {
     m_counters.add(Mib::TcpExtTCPOFOQueue);
     if (tp.rmemAlloc + skb.truesize > tp.rcvbuf) {
         m_counters.add(Mib::TcpExtTCPOFODrop);
-        scheduleAckNow();
+        ackNow();
         SS_DROP(skb, Stage::SocketQueue, DropReason::TCP_OFO_DROP,
                 fmt::format("{}: no receive buffer for out-of-order data: TcpExtTCPOFODrop +1", who));
         return;
@@ -606,7 +658,7 @@ void Host::tcp_data_queue(TcpSock& tp, Skb& skb) {
         const Segment h = segmentOf(held);
         if (!seqBefore(s.seq, start) && !seqAfter(s.endSeq, h.endSeq)) {
             m_counters.add(Mib::TcpExtTCPOFOMerge);
-            scheduleAckNow();
+            ackNow();
             SS_DROP(skb, Stage::SocketQueue, DropReason::TCP_OFOMERGE,
                     fmt::format("{}: seq {}..{} is already in the out-of-order queue: TcpExtTCPOFOMerge +1",
                                 who, s.seq, s.endSeq));
@@ -694,6 +746,9 @@ void Host::tcp_recvmsg(std::uint32_t sockId) {
         Skb skb = std::move(tp.receiveQueue.front());
         tp.receiveQueue.pop_front();
         tp.rmemAlloc -= skb.truesize;
+        // sk_mem_uncharge -> sk_mem_reclaim: whole pages go back, the remainder stays.
+        tp.forwardAlloc += skb.truesize;
+        if (tp.forwardAlloc >= kPageSize) tp.forwardAlloc %= kPageSize;
         const Segment s = segmentOf(skb);
         tp.copiedSeq = s.seq + s.len;
         SS_TRACE(skb, Stage::AppRead, Verdict::Delivered,

@@ -55,6 +55,7 @@ void ackSent(TcpSock& tp) {
     tp.rcvWup = tp.rcvNxt;
     tp.unackedBytes = 0;
     tp.ackScheduled = false;
+    tp.ackNow = false;
     if (tp.ackTimerArmed) {
         tp.ackTimerArmed = false;
         ++tp.timerGen; // inet_csk_clear_xmit_timer(ICSK_TIME_DACK)
@@ -107,6 +108,10 @@ bool Host::tcpTransmitSkb(TcpSock& tp, std::uint32_t seq, std::uint32_t len, std
         window = selectWindow(tp);
         ackSent(tp);
     }
+    // tcp_event_data_sent: data sent within ato of the last data received is a reply, one
+    // step towards pingpong mode (inet_csk_inc_pingpong_cnt).
+    if (len && tp.ato && m_now / kJiffy - tp.lrcvtime / kJiffy < tp.ato / kJiffy && tp.pingpong < 255)
+        ++tp.pingpong;
     if (retransmission) {
         // tcp_retransmit_skb: TcpRetransSegs, and TCPSynRetrans for a SYN.
         m_counters.add(Mib::TcpRetransSegs);
@@ -281,6 +286,10 @@ void Host::tcpAck(TcpSock& tp, std::uint32_t ack, std::uint16_t rawWindow, std::
         ++acked;
     }
     tp.sndUna = ack;
+    // tcp_clean_rtx_queue counts each acknowledged segment in tp->delivered (a SYN and a lone
+    // FIN too); tcp_newly_delivered adds them to TCPDelivered.
+    tp.delivered += acked;
+    if (acked) m_counters.add(Mib::TcpExtTCPDelivered, acked);
     std::optional<Nanos> m;
     if (tsecr && tp.tstampOk)
         m = Nanos(std::max<std::int32_t>(1, std::int32_t(tcpClockMs() + tp.tsOff - *tsecr))) * kMillisecond;
@@ -381,12 +390,15 @@ void Host::tcp_retransmit_timer(std::uint32_t sockId) {
 }
 
 // __tcp_ack_snd_check: ACK now when more than a full segment is unacknowledged, in quick-ACK
-// mode or with out-of-order data queued; otherwise arm the delayed-ACK timer.
+// mode (tcp_in_quickack_mode: quick ACKs left and not in pingpong mode), on ICSK_ACK_NOW or
+// with out-of-order data queued; otherwise arm the delayed-ACK timer.
 void Host::tcpAckSndCheck(TcpSock& tp, PacketId cause) {
     if (!tp.ackScheduled) return;
-    if (tp.unackedBytes > tp.mss || tp.quickAcks > 0 || !tp.ofoQueue.empty()) {
+    const bool quick = tp.quickAcks > 0 && tp.pingpong < tcpSysctl("net.ipv4.tcp_pingpong_thresh", 1);
+    if (tp.unackedBytes > tp.mss || quick || tp.ackNow || !tp.ofoQueue.empty()) {
         tcpSendAck(tp, cause,
-                   tp.quickAcks > 0 ? "ACK now (quick-ACK mode)"
+                   quick ? "ACK now (quick-ACK mode)"
+                   : tp.ackNow ? "ACK now (ICSK_ACK_NOW)"
                    : !tp.ofoQueue.empty() ? "ACK now (out-of-order data queued)"
                                           : "ACK now (more than one full segment unacknowledged)");
         return;
@@ -402,6 +414,14 @@ void Host::tcp_delack_timer(std::uint32_t sockId) {
     tp.ackTimerArmed = false;
     if (!tp.ackScheduled) return;
     m_context = Context::SoftIrq;
+    // tcp_delack_timer_handler: a missed delayed ACK inflates ato, or in pingpong mode
+    // leaves it (inet_csk_exit_pingpong_mode) and deflates ato.
+    if (tp.pingpong >= tcpSysctl("net.ipv4.tcp_pingpong_thresh", 1)) {
+        tp.pingpong = 0;
+        tp.ato = kTcpAtoMin;
+    } else {
+        tp.ato = std::min(tp.ato * 2, tp.rto);
+    }
     m_counters.add(Mib::TcpExtDelayedACKs);
     tcpSendAck(tp, kNoPacket, "delayed ACK timer (tcp_delack_timer): TcpExtDelayedACKs +1");
 }

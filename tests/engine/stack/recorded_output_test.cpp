@@ -103,8 +103,6 @@ HostConfig listener() {
     return h;
 }
 
-InputFrame recorded(const TxFrame& f) { return at(f.time, f.bytes); }
-
 class VectorSource final : public FrameSource {
 public:
     explicit VectorSource(std::vector<InputFrame> frames) : m_frames(std::move(frames)) {}

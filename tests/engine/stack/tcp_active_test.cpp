@@ -265,6 +265,7 @@ TEST_CASE("the SYN-ACK completes the handshake") {
     CHECK(c.mib(Mib::TcpOutSegs) == 2);
     CHECK(c.mib(Mib::TcpInSegs) == 1);
     CHECK(c.mib(Mib::TcpExtTCPPureAcks) == 0); // a SYN-ACK occupies sequence space
+    CHECK(c.mib(Mib::TcpExtTCPDelivered) == 1); // our SYN, cleaned from the retransmit queue
     const auto* tp = c.sock();
     REQUIRE(tp);
     CHECK(tp->state == TcpState::Established);
@@ -323,6 +324,7 @@ TEST_CASE("send(): MSS-sized segments, PSH on the last, ACKs advance snd_una") {
     CHECK(c.mib(Mib::TcpRetransSegs) == 0);
     CHECK(c.mib(Mib::TcpExtTCPHPAcks) == 2);
     CHECK(c.mib(Mib::TcpExtTCPPureAcks) == 1);
+    CHECK(c.mib(Mib::TcpExtTCPDelivered) == 1 + 4); // the SYN, then four data segments
     CHECK(c.sock()->sndCwnd == 14); // slow start: one segment per segment acknowledged
 }
 
@@ -513,6 +515,8 @@ TEST_CASE("the connecting application reads what the peer sends") {
     sent = c.feed({{.seq = kPeerIsn + 301, .ack = una, .flags = wire::kTcpAck | wire::kTcpFin}}, kSecond);
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].ack == kPeerIsn + 302);
+    // tcp_fin entered pingpong mode: the FIN's ACK waited for the delayed-ACK timer.
+    CHECK(c.mib(Mib::TcpExtDelayedACKs) == 1);
     CHECK(c.sock()->state == TcpState::CloseWait);
     CHECK(c.mib(Mib::TcpCurrEstab) == 1);
 }
@@ -636,4 +640,32 @@ TEST_CASE("a connection to a listener on the same host over lo") {
     CHECK(t.socks.empty());
     CHECK(t.timewait.empty());
     CHECK(t.ehash.empty());
+}
+
+TEST_CASE("data sent within ato of data received enters pingpong mode (tcp_event_data_sent)") {
+    Client c(clientConfig(100));
+    const auto hs = c.synAck(65535, std::nullopt, false);
+    REQUIRE(hs.size() == 2); // the handshake ACK and our 100 bytes
+    const std::uint32_t una = c.isn() + 1;
+    REQUIRE(c.sock());
+    CHECK(c.sock()->pingpong == 0); // nothing received yet when the data left: ato is 0
+    // The peer sends data without acknowledging ours, shortly before our RTO.
+    const Nanos sentAt = hs[1].time;
+    const Nanos peerAt = sentAt + c.sock()->rto - 20 * kMillisecond;
+    c.r.sim.setInput(std::make_shared<const std::vector<InputFrame>>(std::vector<InputFrame>{
+        at(peerAt, c.frame({.ack = una, .flags = wire::kTcpAck | wire::kTcpPsh, .payload = 300}))}));
+    c.r.sim.run(peerAt + 100 * kMillisecond - c.r.sim.now());
+    auto sent = c.fresh();
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[0].ack == kPeerIsn + 301); // the first data is ACKed at once (quick ACKs)
+    CHECK(sent[1].payload.size() == 100); // the retransmission, within ato of that data
+    REQUIRE(sent[1].time - peerAt < stack::kTcpAtoMin);
+    CHECK(c.mib(Mib::TcpRetransSegs) == 1);
+    CHECK(c.sock()->pingpong == 1);
+    // In pingpong mode quick ACKs no longer apply: the next data waits for the timer.
+    sent = c.feed({{.seq = kPeerIsn + 301, .ack = una + 100, .payload = 300}}, kSecond);
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].ack == kPeerIsn + 601);
+    CHECK(c.mib(Mib::TcpExtDelayedACKs) == 1);
+    CHECK(c.sock()->pingpong == 0); // the missed delayed ACK leaves pingpong mode
 }
