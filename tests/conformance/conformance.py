@@ -162,6 +162,30 @@ def parse_socket(argv):
     return spec
 
 
+def parse_connect(argv):
+    """`connect tcp DST:PORT [send BYTES] close`: a client in the DUT (sock_helper "clients").
+    The real client starts 50 ms after the helper's go; a case recorded on the host gives the
+    engine that moment as the capture's first frame, so the engine's line keeps `at 0`."""
+    if len(argv) < 3 or argv[1] != "tcp":
+        raise NotImplementedError("connect: only `connect tcp DST:PORT ...` is emulated")
+    dst, dport = parse_addr_port(argv[2])
+    spec = {"dst": dst, "dport": dport, "data": "", "at": 0.05}
+    words = argv[3:]
+    if "close" not in words:
+        raise NotImplementedError("connect without close is not emulated by the harness")
+    k = 0
+    while k < len(words):
+        w = words[k]
+        if w == "send" and k + 1 < len(words):
+            spec["data"] = "".join(chr(ord("a") + i % 26) for i in range(int(words[k + 1])))
+            k += 2
+        elif w == "close":
+            k += 1
+        else:
+            raise NotImplementedError(f"connect option {w} is not emulated by the harness")
+    return spec
+
+
 def parse_tcp_socket(argv):
     spec = {"proto": "tcp", "read": "all", "backlog": 128}
     words = argv[2:]
@@ -371,7 +395,7 @@ def run_kernel(case, work, notes):
         for key in ("net.ipv4.ip_forward=0", "net.ipv4.conf.all.rp_filter=0",
                     "net.ipv4.conf.default.rp_filter=0"):
             run(["sysctl", "-q", "-w", key], lab.dut)
-        sockets, sends, peers, dummies = [], [], {}, []
+        sockets, sends, clients, peers, dummies = [], [], [], {}, []
         taps = []
         for lineno, argv, body in scenario_commands(case["scenario"]):
             cmd = argv[0]
@@ -384,6 +408,9 @@ def run_kernel(case, work, notes):
                 continue
             if cmd == "send":
                 sends.append(parse_send(argv))
+                continue
+            if cmd == "connect":
+                clients.append(parse_connect(argv))
                 continue
             if cmd == "tcpdump":
                 taps.append(argv)
@@ -418,7 +445,7 @@ def run_kernel(case, work, notes):
             if "listening on" not in line:
                 raise RuntimeError(f"scenario tcpdump did not start: {line.strip()}")
         helper = lab.spawn([sys.executable, os.path.join(HERE, "sock_helper.py"),
-                            json.dumps({"sockets": sockets, "sends": sends})], lab.dut,
+                            json.dumps({"sockets": sockets, "sends": sends, "clients": clients})], lab.dut,
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
         if helper.stdout.readline().strip() != "ready":
@@ -436,6 +463,9 @@ def run_kernel(case, work, notes):
             captures[dev] = path
         if case.get("record_dut"):  # a capture taken on the host itself: the engine's input
             dumps.append(start_tcpdump(lab, lab.dut, rx_if, case["capture"], "inout"))
+        server = None
+        if case.get("server"):  # a real server in the generator namespace for the DUT's clients
+            server = own_output_cases.start_server(lab, gen_if, case["server"])
         time.sleep(0.1)
         before = snapshot(lab.dut)
         helper.stdin.write("go\n")
@@ -450,9 +480,15 @@ def run_kernel(case, work, notes):
         helper.stdin.write("stop\n")
         helper.stdin.flush()
         try:
-            helper.wait(timeout=3)
+            out, _ = helper.communicate(timeout=3)
+            lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+            result = json.loads(lines[-1]) if lines else {}
+            if clients and result.get("connections", 0) != len(clients):
+                raise RuntimeError(f"DUT client failed: {result.get('errors')}")
         except subprocess.TimeoutExpired:
             helper.kill()
+        if server is not None:
+            own_output_cases.stop_server(server)
         time.sleep(0.05)
         for p in dumps:
             stop_process(p)

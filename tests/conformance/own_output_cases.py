@@ -31,11 +31,21 @@ def all_cases():
         record_dut=True,
         client={"dst": DUT, "dport": 80, "data": "hello stackscope", "at": 0.05},
         settle=1.0,
+    ), dict(
+        name="tcp_connect_recorded",
+        doc="the DUT's application connects to a real server, sends 1000 bytes and closes "
+            "(SYN, one data segment, FIN, TIME_WAIT); the engine runs the `connect` line "
+            "on the DUT-side two-way capture",
+        scenario=BASE + "connect tcp 10.0.0.7:8080 send 1000 close\n",
+        frames=[],
+        record_dut=True,
+        server={"port": 8080},
+        settle=1.0,
     )]
 
 
-def run_client(lab, gen_if, spec, timeout=10):
-    """Addresses the generator side as the scenario's client and runs one connection."""
+def address_generator(lab, gen_if):
+    """Gives the generator side the scenario's client address and MAC."""
     ns = lab.gen
     mac = ":".join(f"{b:02x}" for b in GEN_MAC)
     for argv in (["ip", "link", "set", "dev", gen_if, "address", mac],
@@ -44,6 +54,33 @@ def run_client(lab, gen_if, spec, timeout=10):
                  ["ip", "neigh", "replace", DUT, "lladdr", "02:00:00:00:00:02", "dev", gen_if,
                   "nud", "permanent"]):
         subprocess.run(["ip", "netns", "exec", ns] + argv, check=True, capture_output=True, text=True)
+
+
+def start_server(lab, gen_if, spec):
+    """A real TCP server in the generator namespace (sock_helper "sockets"): accepts, reads
+    to EOF and closes. Returns the running helper, already told to go."""
+    address_generator(lab, gen_if)
+    cfg = {"sockets": [dict(proto="tcp", addr=CLIENT, port=spec["port"], backlog=16, read="all")]}
+    p = lab.spawn([sys.executable, os.path.join(HERE, "sock_helper.py"), json.dumps(cfg)], lab.gen,
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.stdout.readline().strip() != "ready":
+        raise RuntimeError(f"server helper failed: {p.stderr.read().strip()}")
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    return p
+
+
+def stop_server(p):
+    try:
+        p.communicate(input="stop\n", timeout=3)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def run_client(lab, gen_if, spec, timeout=10):
+    """Addresses the generator side as the scenario's client and runs one connection."""
+    ns = lab.gen
+    address_generator(lab, gen_if)
     p = subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.join(HERE, "sock_helper.py"),
                         json.dumps({"clients": [spec]})],
                        input="go\nstop\n", capture_output=True, text=True, timeout=timeout)
