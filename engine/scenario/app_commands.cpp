@@ -25,6 +25,19 @@ std::optional<std::uint32_t> parseReadRate(std::string_view text) {
     return n;
 }
 
+// `from ADDR[:PORT]` of send and connect: port 0 or none leaves the port to autobind.
+bool parseSource(std::string_view text, std::optional<Ipv4Address>& source,
+                 std::optional<std::uint16_t>& port) {
+    if (auto full = parseAddressPort(text)) {
+        source = full->first;
+        if (full->second != 0) port = full->second;
+        return true;
+    }
+    auto addr = Ipv4Address::parse(text);
+    if (addr) source = *addr;
+    return addr.has_value();
+}
+
 } // namespace
 
 void runSocket(HostConfig& host, Words args, Errors& errors) {
@@ -152,15 +165,9 @@ void runSend(HostConfig& host, Words args, Errors& errors) {
         auto v = c.value();
         if (!v) return errors.push_back(fmt::format("send udp: \"{}\" needs a value", w));
         if (w == "from") {
-            if (auto full = parseAddressPort(*v)) {
-                s.source = full->first;
-                if (full->second != 0) s.sourcePort = full->second;
-            } else if (auto addr = Ipv4Address::parse(*v)) {
-                s.source = *addr;
-            } else {
+            if (!parseSource(*v, s.source, s.sourcePort))
                 return errors.push_back(
                     fmt::format("send udp: \"{}\" is not ADDRESS or ADDRESS:PORT", *v));
-            }
         } else if (w == "count") {
             auto n = parseU32(*v);
             if (!n || *n == 0)
@@ -237,15 +244,9 @@ void runConnect(HostConfig& host, Words args, Errors& errors) {
         auto v = c.value();
         if (!v) return errors.push_back(fmt::format("connect tcp: \"{}\" needs a value", w));
         if (w == "from") {
-            if (auto full = parseAddressPort(*v)) {
-                cc.source = full->first;
-                if (full->second != 0) cc.sourcePort = full->second;
-            } else if (auto addr = Ipv4Address::parse(*v)) {
-                cc.source = *addr;
-            } else {
+            if (!parseSource(*v, cc.source, cc.sourcePort))
                 return errors.push_back(
                     fmt::format("connect tcp: \"{}\" is not ADDRESS or ADDRESS:PORT", *v));
-            }
         } else if (w == "at") {
             auto t = parseDuration(*v);
             if (!t)

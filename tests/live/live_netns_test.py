@@ -41,89 +41,19 @@ ip addr add 10.99.0.2/24 dev eth0
 socket udp bind 0.0.0.0:7000 read all
 """
 
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def sh(*cmd, check_rc=True, **kw):
-    r = subprocess.run(list(cmd), capture_output=True, text=True, **kw)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns_util import Live, Procs, check, failures, nstat, sh  # noqa: E402
+from netns_util import in_ns as _in_ns  # noqa: E402
 
 
 def in_ns(*cmd, **kw):
-    return sh("ip", "netns", "exec", NS, *cmd, **kw)
+    return _in_ns(NS, *cmd, **kw)
 
 
-class Live:
-    """One stackscope-cli live process inside the namespace."""
-
-    def __init__(self, cli, workdir, name, scenario, tap=TAP, duration="20s", user=None, env=None,
-                 record=True, wrap=()):
-        self.name = name
-        self.scn = os.path.join(workdir, f"{name}.scn")
-        with open(self.scn, "w") as f:
-            f.write(scenario)
-        os.chmod(self.scn, 0o644)
-        if user:
-            workdir = os.path.join(workdir, user)
-        self.json = os.path.join(workdir, f"{name}.json")
-        self.errpath = os.path.join(workdir, f"{name}.err")
-        self.record = os.path.join(workdir, f"{name}-rec.pcap") if record else None
-        cmd = ["ip", "netns", "exec", NS]
-        if user:
-            cmd += list(wrap) + ["runuser", "-u", user, "--"]
-        cmd += [cli, "live", self.scn, "--tap", f"eth0={tap}", "--duration", duration,
-                "--counters-json", self.json]
-        if self.record:
-            cmd += ["--record", self.record]
-        self.err = open(self.errpath, "w")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err, cwd=workdir,
-                                     env=env)
-
-    def stderr(self):
-        with open(self.errpath) as f:
-            return f.read()
-
-    def wait_running(self, timeout=10.0):
-        end = time.time() + timeout
-        while time.time() < end:
-            if "live: running" in self.stderr():
-                return True
-            if self.proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-        return False
-
-    def stop(self, sig=signal.SIGINT, timeout=15.0):
-        if self.proc.poll() is None and sig is not None:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.err.close()
-        return rc
-
-    def counters(self):
-        with open(self.json) as f:
-            return json.load(f)
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    s = (s >> 16) + (s & 0xFFFF)
-    s += s >> 16
-    return ~s & 0xFFFF
+def start_live(procs, cli, workdir, name, scenario, tap=TAP, record=True, **kw):
+    """stackscope-cli live in the namespace with eth0 on `tap`; recording by default."""
+    return Live(procs, cli, NS, workdir, name, scenario, ["--tap", f"eth0={tap}"], record=record, **kw)
 
 
 def ping(count):
@@ -190,10 +120,6 @@ except socket.timeout:
     return int(out[0]), out[1]
 
 
-def nstat(counters, name):
-    return counters.get("nstat", {}).get(name, 0)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
@@ -208,7 +134,7 @@ def main():
         return SKIP
 
     workdir = tempfile.mkdtemp(prefix="stackscope-live-")
-    procs = []
+    procs = Procs()
     # SIGTERM (ctest timeout) must still remove the namespace.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
@@ -232,9 +158,8 @@ def main():
             os.chmod(node, 0o666)
             wrap = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /dev/net/tun && exec "$@"', node]
             print("note: /dev/net/tun has mode 0600 here; unprivileged runs use a 0666 copy")
-            live = Live(cli, workdir, "no-tun-access", BASE_SCENARIO, duration="1s", user="nobody",
+            live = start_live(procs, cli, workdir, "no-tun-access", BASE_SCENARIO, duration="1s", user="nobody",
                         record=False)
-            procs.append(live)
             rc = live.stop(None)
             err = live.stderr()
             check(0 < rc < 128 and "sudo chmod 0666 /dev/net/tun" in err,
@@ -248,8 +173,7 @@ def main():
         in_ns("ip", "link", "set", TAP, "up")
 
         # 1: answers, stopped with SIGINT, recorded.
-        live = Live(cli, workdir, "answers", BASE_SCENARIO)
-        procs.append(live)
+        live = start_live(procs, cli, workdir, "answers", BASE_SCENARIO)
         check(live.wait_running(), "live starts on the TAP")
         replies = ping(3)
         check(replies == 3, f"3 pings answered by the simulated host (got {replies})")
@@ -284,9 +208,8 @@ def main():
                 check(replayed == c, "the replay gives identical counters")
 
         # 2: a DROP rule for ICMP: no answers, the rule counts them; stops at --duration.
-        live = Live(cli, workdir, "dropped", BASE_SCENARIO + "iptables -A INPUT -p icmp -j DROP\n",
+        live = start_live(procs, cli, workdir, "dropped", BASE_SCENARIO + "iptables -A INPUT -p icmp -j DROP\n",
                     duration="8s", record=False)
-        procs.append(live)
         check(live.wait_running(), "live starts with the DROP rule")
         replies = ping(3)
         check(replies == 0, f"no ping answered behind the DROP rule (got {replies})")
@@ -308,9 +231,8 @@ def main():
         env = dict(os.environ, STACKSCOPE_TAP_HELPER=helper)
         for tap, expect in ((TAP, f"sudo ip tuntap del dev {TAP} mode tap"),
                             ("sstap9", "sudo setcap cap_net_admin+ep " + helper)):
-            live = Live(cli, workdir, f"denied-{tap}", BASE_SCENARIO, tap=tap, duration="2s",
+            live = start_live(procs, cli, workdir, f"denied-{tap}", BASE_SCENARIO, tap=tap, duration="2s",
                         user="nobody", env=env, record=False, wrap=wrap)
-            procs.append(live)
             rc = live.stop(None)
             err = live.stderr()
             check(0 < rc < 128, f"{tap} as nobody: a non-zero exit, not a crash (exit {rc})")
@@ -327,17 +249,15 @@ def main():
 
         # 4: a TAP the user owns needs no privilege.
         in_ns("ip", "tuntap", "add", "dev", "sstap1", "mode", "tap", "user", "nobody")
-        live = Live(cli, workdir, "owned", BASE_SCENARIO, tap="sstap1", duration="1s",
+        live = start_live(procs, cli, workdir, "owned", BASE_SCENARIO, tap="sstap1", duration="1s",
                     user="nobody", env=env, record=False, wrap=wrap)
-        procs.append(live)
         rc = live.stop(None)
         check(rc == 0, f"nobody attaches to the TAP it owns (exit {rc}) {live.stderr().strip()[-200:]}")
 
         # 5: the helper with cap_net_admin creates a TAP for the user, gone afterwards.
         if sh("setcap", "cap_net_admin+ep", helper, check_rc=False).returncode == 0:
-            live = Live(cli, workdir, "helper", BASE_SCENARIO, tap="sstap2", duration="1s",
+            live = start_live(procs, cli, workdir, "helper", BASE_SCENARIO, tap="sstap2", duration="1s",
                         user="nobody", env=env, record=False, wrap=wrap)
-            procs.append(live)
             rc = live.stop(None)
             err = live.stderr()
             check(rc == 0 and "created TAP device sstap2 through the helper" in err,
@@ -359,10 +279,7 @@ def main():
         else:
             print("note: setcap failed here; the helper's success path is not tested")
     finally:
-        for p in procs:
-            if p.proc.poll() is None:
-                p.proc.kill()
-                p.proc.wait()
+        procs.kill_all()
         for tap in (TAP, "sstap1", "sstap2", "sstap9"):
             sh("ip", "netns", "exec", NS, "ip", "tuntap", "del", "dev", tap, "mode", "tap",
                check_rc=False)

@@ -54,20 +54,28 @@ class Live:
     """One stackscope-cli live process inside a namespace."""
 
     def __init__(self, procs, cli, ns, workdir, name, scenario, devices, duration="20s",
-                 record=False, extra=()):
+                 record=False, extra=(), user=None, env=None, wrap=()):
+        """`user`: run as that user (through runuser, after `wrap`), writing its outputs
+        into workdir/USER, which the caller made writable for it."""
         self.scn = os.path.join(workdir, f"{name}.scn")
         with open(self.scn, "w") as f:
             f.write(scenario)
+        os.chmod(self.scn, 0o644)
+        if user:
+            workdir = os.path.join(workdir, user)
         self.json = os.path.join(workdir, f"{name}.json")
         self.errpath = os.path.join(workdir, f"{name}.err")
         self.record = os.path.join(workdir, f"{name}-rec.pcap") if record else None
-        cmd = ["ip", "netns", "exec", ns, cli, "live", self.scn, *devices, "--duration", duration,
-               "--counters-json", self.json, *extra]
+        cmd = ["ip", "netns", "exec", ns]
+        if user:
+            cmd += list(wrap) + ["runuser", "-u", user, "--"]
+        cmd += [cli, "live", self.scn, *devices, "--duration", duration, "--counters-json", self.json,
+                *extra]
         if self.record:
             cmd += ["--record", self.record]
         self.err = open(self.errpath, "w")
         self.proc = procs.add(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err,
-                                               cwd=workdir))
+                                               cwd=workdir, env=env))
 
     def stderr(self):
         with open(self.errpath) as f:
