@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/iptables_section.h"
 #include "cli/merged_frame_source.h"
+#include "cli/output_files.h"
 #include "cli/own_output_section.h"
 #include "cli/prefetch_frame_source.h"
 #include "io/pcap_reader.h"
@@ -26,43 +27,6 @@
 
 namespace stackscope::cli {
 namespace {
-
-// Writes one formatTraceLine per trace event.
-class TraceWriter final : public TraceObserver {
-  public:
-    TraceWriter(std::ostream& out, const HostConfig& config) : m_out(out), m_config(config) {}
-    void onTrace(const TraceEvent& event) override {
-        const InterfaceConfig* i = m_config.interfaceByIndex(event.ifindex);
-        m_out << formatTraceLine(event, i ? std::string_view(i->name) : std::string_view()) << '\n';
-    }
-
-  private:
-    std::ostream& m_out;
-    const HostConfig& m_config;
-};
-
-// An output named on the command line: "-" is standard output, anything else a file.
-class Output {
-  public:
-    bool open(const std::string& path, std::ostream& stdoutStream) {
-        if (path == "-") {
-            m_stream = &stdoutStream;
-            return true;
-        }
-        m_file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
-        m_stream = m_file.get();
-        return bool(*m_file);
-    }
-    std::ostream& stream() { return *m_stream; }
-    bool finish() {
-        m_stream->flush();
-        return bool(*m_stream);
-    }
-
-  private:
-    std::unique_ptr<std::ofstream> m_file;
-    std::ostream* m_stream = nullptr;
-};
 
 struct IfacePath {
     std::string iface;

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/iptables_section.h"
+#include "cli/output_files.h"
 #include "live/live_capture.h"
 #include "live/live_session.h"
 #include "live/tap_device.h"
@@ -64,39 +65,6 @@ class StopSignals {
   private:
     struct sigaction m_oldInt {};
     struct sigaction m_oldTerm {};
-};
-
-class TraceLines final : public TraceObserver {
-  public:
-    TraceLines(std::ostream& out, const HostConfig& config) : m_out(out), m_config(config) {}
-    void onTrace(const TraceEvent& event) override {
-        const InterfaceConfig* i = m_config.interfaceByIndex(event.ifindex);
-        m_out << formatTraceLine(event, i ? std::string_view(i->name) : std::string_view()) << '\n';
-    }
-
-  private:
-    std::ostream& m_out;
-    const HostConfig& m_config;
-};
-
-// "-" is standard output, anything else a file created now.
-struct OutputFile {
-    std::unique_ptr<std::ofstream> file;
-    std::ostream* stream = nullptr;
-
-    bool open(const std::string& path, std::ostream& stdoutStream) {
-        if (path == "-") {
-            stream = &stdoutStream;
-            return true;
-        }
-        file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
-        stream = file.get();
-        return bool(*file);
-    }
-    bool finish() {
-        stream->flush();
-        return bool(*stream);
-    }
 };
 
 struct Binding {
@@ -221,7 +189,7 @@ int liveCommand(const LiveOptions& o, std::ostream& out, std::ostream& err) {
         }
     }
 
-    std::optional<OutputFile> traceOut;
+    std::optional<Output> traceOut;
     if (!o.trace.empty()) {
         traceOut.emplace();
         if (!traceOut->open(o.trace, out)) {
@@ -229,7 +197,7 @@ int liveCommand(const LiveOptions& o, std::ostream& out, std::ostream& err) {
             return kExitFailure;
         }
     }
-    std::optional<OutputFile> jsonOut;
+    std::optional<Output> jsonOut;
     if (!o.countersJson.empty()) {
         jsonOut.emplace();
         if (!jsonOut->open(o.countersJson, out)) {
@@ -280,9 +248,9 @@ int liveCommand(const LiveOptions& o, std::ostream& out, std::ostream& err) {
         jsonOut || std::find(o.show.begin(), o.show.end(), "drops") != o.show.end();
     report::DropCounter drops;
     if (wantDrops) sim.addTraceObserver(&drops);
-    std::optional<TraceLines> traceLines;
+    std::optional<TraceWriter> traceLines;
     if (traceOut) {
-        traceLines.emplace(*traceOut->stream, config);
+        traceLines.emplace(traceOut->stream(), config);
         sim.addTraceObserver(&*traceLines);
     }
 
@@ -342,7 +310,7 @@ int liveCommand(const LiveOptions& o, std::ostream& out, std::ostream& err) {
             session.wait(wait);
             if (g_stopSignal) break;
             const live::LivePollResult polled = session.poll();
-            if (traceOut) traceOut->stream->flush();
+            if (traceOut) traceOut->stream().flush();
             if (polled.deviceFailed) {
                 for (const auto& s : session.stats())
                     if (s.readErrors)
@@ -410,7 +378,7 @@ int liveCommand(const LiveOptions& o, std::ostream& out, std::ostream& err) {
     }
     const std::optional<IptablesReport> iptables = iptablesReport(sim);
     if (jsonOut) {
-        *jsonOut->stream << countersJsonText(sim, drops, iptables);
+        jsonOut->stream() << countersJsonText(sim, drops, iptables);
         if (!jsonOut->finish()) {
             err << fmt::format("--counters-json {}: write failed\n", o.countersJson);
             rc = std::max(rc, kExitFailure);
