@@ -8,7 +8,6 @@
 #include "cli/merged_frame_source.h"
 #include "cli/output_files.h"
 #include "cli/own_output_section.h"
-#include "cli/prefetch_frame_source.h"
 #include "io/pcap_reader.h"
 #include "io/pcap_writer.h"
 #include "report/counters_json.h"
@@ -127,9 +126,9 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
     }
 
     Simulator sim(*config, o.seed);
-    // The captures are read and decoded on a second core while the model runs.
-    PrefetchFrameSource prefetched(input);
-    if (!readers.empty()) sim.setInput(&prefetched);
+    // The captures are streamed: read and decoded on this thread as the model needs them,
+    // so a frame is still in the CPU cache when it is received.
+    if (!readers.empty()) sim.setInput(&input);
     // Drop totals come from the trace, so count them only when a report needs them.
     const bool wantDrops =
         jsonOut || std::find(o.show.begin(), o.show.end(), "drops") != o.show.end();
@@ -144,7 +143,6 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
         sim.addTxObserver(w.get());
 
     sim.run(*settle);
-    prefetched.stop(); // the readers' warnings and errors are complete only now
 
     int rc = kExitOk;
     for (const auto& r : readers) {

@@ -8,6 +8,7 @@ void MergedFrameSource::add(FrameSource* source) {
 }
 
 std::optional<InputFrame> MergedFrameSource::next() {
+    if (m_inputs.size() == 1) return m_inputs.front().source->next(); // nothing to merge
     Input* best = nullptr;
     for (Input& in : m_inputs) {
         // Read lazily: a source is opened for reading only when the merge needs its head.

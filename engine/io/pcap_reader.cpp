@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <stdio_ext.h>
 #include <filesystem>
 #include <limits>
 
@@ -21,6 +22,8 @@ namespace {
 // libpcap reports LINKTYPE_RAW (101) as DLT_RAW, whose value differs between
 // platforms; 101 is accepted too in case a build passes it through.
 constexpr int kLinktypeRaw = 101;
+
+constexpr std::size_t kStreamBuffer = 256 * 1024;
 
 bool isSupportedLinkType(int dlt) {
     switch (dlt) {
@@ -66,6 +69,10 @@ std::unique_ptr<PcapReader> PcapReader::open(const std::string& path, std::strin
         setError(error, path, 0, fmt::format("cannot open the file: {}", std::strerror(errno)));
         return nullptr;
     }
+    // libpcap reads every record with two small freads: only this thread uses the stream,
+    // so it needs no lock per call, and a larger buffer means fewer read system calls.
+    __fsetlocking(file, FSETLOCKING_BYCALLER);
+    std::setvbuf(file, nullptr, _IOFBF, kStreamBuffer);
     std::array<char, PCAP_ERRBUF_SIZE> errbuf{};
     pcap_t* handle =
         pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf.data());

@@ -85,18 +85,19 @@ void Counters::addQdisc(int ifindex, QdiscField f, std::int64_t n) {
     journal(d.kind, d.object, d.field, n);
 }
 
-void Counters::addLink(int ifindex, LinkStat s, std::uint64_t n) {
-    m_link[ifindex][std::size_t(s)] += n;
-    journal(CounterDelta::Kind::Link, std::uint16_t(ifindex), std::uint16_t(s), std::int64_t(n));
+std::uint64_t Counters::link(int ifindex, LinkStat s) const {
+    if (ifindex < 0 || std::size_t(ifindex) >= m_link.size()) return 0;
+    return m_link[std::size_t(ifindex)][std::size_t(s)];
 }
 
-std::uint64_t Counters::link(int ifindex, LinkStat s) const {
-    auto it = m_link.find(ifindex);
-    return it == m_link.end() ? 0 : it->second[std::size_t(s)];
+Counters::LinkStats& Counters::growLinks(int ifindex) {
+    const auto i = std::size_t(std::max(ifindex, 0));
+    if (i >= m_link.size()) m_link.resize(i + 1, LinkStats{});
+    return m_link[i];
 }
 
 void Counters::addSoftnetProcessed(int cpu) {
-    ++m_softnet.at(std::size_t(cpu)).processed;
+    ++m_softnet[std::size_t(cpu)].processed;
     journal(CounterDelta::Kind::Softnet, std::uint16_t(cpu), 0, 1);
 }
 void Counters::addSoftnetDropped(int cpu) {
@@ -115,7 +116,7 @@ void Counters::apply(const CounterDelta& d, int sign) {
     case CounterDelta::Kind::Mib: bump(m_mib.at(d.field)); break;
     case CounterDelta::Kind::IcmpMsgIn: bump(m_icmpIn.at(d.field)); break;
     case CounterDelta::Kind::IcmpMsgOut: bump(m_icmpOut.at(d.field)); break;
-    case CounterDelta::Kind::Link: bump(m_link[d.object].at(d.field)); break;
+    case CounterDelta::Kind::Link: bump(linkStats(d.object).at(d.field)); break;
     case CounterDelta::Kind::Softnet: {
         auto& s = m_softnet.at(d.object);
         std::uint64_t* f[] = {&s.processed, &s.dropped, &s.timeSqueeze, &s.receivedRps,

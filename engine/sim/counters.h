@@ -118,7 +118,11 @@ public:
     std::uint64_t icmpMsgIn(std::uint8_t type) const { return m_icmpIn[type]; }
     std::uint64_t icmpMsgOut(std::uint8_t type) const { return m_icmpOut[type]; }
 
-    void addLink(int ifindex, LinkStat s, std::uint64_t n = 1);
+    // Inline: the receive path counts every frame here.
+    void addLink(int ifindex, LinkStat s, std::uint64_t n = 1) {
+        linkStats(ifindex)[std::size_t(s)] += n;
+        journal(CounterDelta::Kind::Link, std::uint16_t(ifindex), std::uint16_t(s), std::int64_t(n));
+    }
     std::uint64_t link(int ifindex, LinkStat s) const;
 
     SoftnetStat& softnet(int cpu) { return m_softnet.at(std::size_t(cpu)); }
@@ -149,7 +153,13 @@ private:
     std::array<std::uint64_t, std::size_t(Mib::Count)> m_mib{};
     std::array<std::uint64_t, 256> m_icmpIn{};
     std::array<std::uint64_t, 256> m_icmpOut{};
-    std::map<int, std::array<std::uint64_t, std::size_t(LinkStat::Count)>> m_link;
+    using LinkStats = std::array<std::uint64_t, std::size_t(LinkStat::Count)>;
+    LinkStats& linkStats(int ifindex) { // ifindexes are small and dense
+        if (ifindex >= 0 && std::size_t(ifindex) < m_link.size()) return m_link[std::size_t(ifindex)];
+        return growLinks(ifindex);
+    }
+    LinkStats& growLinks(int ifindex);
+    std::vector<LinkStats> m_link;     // by ifindex
     std::vector<SoftnetStat> m_softnet;
     std::map<int, QdiscStat> m_qdisc;
     std::vector<CounterDelta> m_journal;

@@ -52,8 +52,7 @@ int Host::process_backlog(int cpu, int quota) {
     SoftnetData& sd = m_softnet[std::size_t(cpu)];
     int work = 0;
     while (work < quota && !sd.inputPktQueue.empty()) {
-        Skb skb = std::move(sd.inputPktQueue.front());
-        sd.inputPktQueue.pop_front();
+        Skb skb = sd.inputPktQueue.takeFront();
         ++work;
         m_context = Context::SoftIrq;
         SS_TRACE(skb, Stage::ProcessBacklog, Verdict::Continue,
@@ -64,12 +63,12 @@ int Host::process_backlog(int cpu, int quota) {
     return work;
 }
 
-void Host::netif_receive_skb(Skb skb) {
+void Host::netif_receive_skb(Skb&& skb) {
     // Without RPS configured, get_rps_cpu is never consulted: the packet stays on this CPU.
     __netif_receive_skb_core(std::move(skb));
 }
 
-void Host::__netif_receive_skb_core(Skb skb) {
+void Host::__netif_receive_skb_core(Skb&& skb) {
     m_counters.addSoftnetProcessed(skb.cpu);
     std::size_t l2 = wire::kEthHeaderLen;
     std::uint16_t protocol = wire::loadBe16(skb.data.data() + 12);

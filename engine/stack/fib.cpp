@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "stack/fib.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
 
@@ -58,21 +59,38 @@ void Fib::rebuild(const HostConfig& config) {
         }
         m_entries.push_back(std::move(e));
     }
+    m_localSlots.clear();
+    m_mainSlots.clear();
+    for (std::uint32_t i = 0; i < m_entries.size(); ++i) {
+        const Ipv4Prefix& d = m_entries[i].destination;
+        const Slot slot{d.network().value, wire::prefixMask(d.length), i};
+        if (m_entries[i].table == 255) m_localSlots.push_back(slot);
+        else if (m_entries[i].table == 254) m_mainSlots.push_back(slot);
+    }
+    auto moreSpecific = [this](const Slot& a, const Slot& b) {
+        const FibEntry &x = m_entries[a.entry], &y = m_entries[b.entry];
+        if (x.destination.length != y.destination.length)
+            return x.destination.length > y.destination.length;
+        return x.metric < y.metric;
+    };
+    std::stable_sort(m_localSlots.begin(), m_localSlots.end(), moreSpecific);
+    std::stable_sort(m_mainSlots.begin(), m_mainSlots.end(), moreSpecific);
 }
 
 FibResult Fib::lookup(Ipv4Address daddr, int oif) const {
     // Rules: local (0), main (32766), default (32767). Within a table the longest prefix wins,
     // then the lowest metric, then the first inserted.
-    for (std::uint32_t table : {255u, 254u}) {
+    // Each table's entries are kept in that order (rebuild), so the first match is the best.
+    for (const std::vector<Slot>* slots : {&m_localSlots, &m_mainSlots}) {
         const FibEntry* best = nullptr;
-        for (const auto& e : m_entries) {
-            if (e.table != table || !e.destination.contains(daddr)) continue;
+        for (const Slot& slot : *slots) {
+            if ((daddr.value & slot.mask) != slot.network) continue;
+            const FibEntry& e = m_entries[slot.entry];
             if (oif && e.device && e.device != oif && e.type != RouteType::Local &&
                 e.type != RouteType::Broadcast)
                 continue;
-            if (!best || e.destination.length > best->destination.length ||
-                (e.destination.length == best->destination.length && e.metric < best->metric))
-                best = &e;
+            best = &e;
+            break;
         }
         if (!best) continue;
         switch (best->type) {

@@ -41,6 +41,14 @@ public:
 
 private:
     std::vector<FibEntry> m_entries;
+    // Each table (local, then main) as its prefixes with the masks worked out, most specific
+    // first: longest prefix, then lowest metric, then insertion order. A lookup stops at the
+    // first match.
+    struct Slot {
+        std::uint32_t network = 0, mask = 0;
+        std::uint32_t entry = 0; // index into m_entries
+    };
+    std::vector<Slot> m_localSlots, m_mainSlots;
 };
 
 } // namespace stackscope::stack

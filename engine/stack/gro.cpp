@@ -13,6 +13,7 @@
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
+#include <bit>
 #include <fmt/format.h>
 
 namespace stackscope::stack {
@@ -95,6 +96,13 @@ bool inet_gro_flush(std::span<const std::uint8_t> iph, std::span<const std::uint
     return (ipidOffset ^ (p.count * !p.fixedId)) != 0;
 }
 
+// napi->gro_bitmask follows the lists: a bucket's bit is set while its list holds packets.
+void updateGroBitmask(Host::GroNapi& napi, std::size_t bucket) {
+    const std::uint32_t bit = 1u << bucket;
+    if (napi.hash[bucket].empty()) napi.groBitmask &= ~bit;
+    else napi.groBitmask |= bit;
+}
+
 } // namespace
 
 std::uint32_t Host::rxHash(const Skb& skb) {
@@ -118,8 +126,7 @@ const Host::GroNapi* Host::groNapi(int ifindex) const {
     return it == m_gro.end() ? nullptr : &it->second;
 }
 
-void Host::napi_gro_receive(Skb skb) {
-    GroNapi& napi = m_gro[skb.device];
+void Host::napi_gro_receive(GroNapi& napi, Skb&& skb) {
     const Device* d = dev(skb.device);
     if (!d || !d->config.gro) {
         // netif_elide_gro: the skb is GRO_NORMAL but still batched on rx_list.
@@ -133,18 +140,14 @@ void Host::napi_gro_receive(Skb skb) {
     dev_gro_receive(napi, std::move(skb));
 }
 
-void Host::dev_gro_receive(GroNapi& napi, Skb skb) {
-    const std::uint32_t hash = rxHash(skb);
-    const std::size_t bucket = hash & (kGroHashBuckets - 1);
-    std::deque<GroHeld>& list = napi.hash[bucket];
+void Host::dev_gro_receive(GroNapi& napi, Skb&& skb) {
     const auto& d = skb.data;
     GroDecision g;
-
-    // gro_list_prepare: same raw hash, same device (one list per NAPI), same Ethernet header.
+    // The NIC delivers the hash with the frame; the model computes it only for a packet that
+    // reaches tcp4_gro_receive, the one handler that holds or merges, where its bucket matters.
+    std::uint32_t hash = 0;
+    std::size_t bucket = 0;
     std::array<bool, kMaxGroSkbs> sameFlow{}; // a bucket never holds more
-    for (std::size_t i = 0; i < list.size(); ++i)
-        sameFlow[i] = list[i].hash == hash && d.size() >= kIp &&
-                      std::equal(d.begin(), d.begin() + kIp, list[i].skb.data.begin());
 
     bool ipFlush = false;
     [&] {
@@ -168,6 +171,13 @@ void Host::dev_gro_receive(GroNapi& napi, Skb skb) {
                                                : "no GRO handler for this IP protocol";
             return;
         }
+        // gro_list_prepare: same raw hash, same device (one list per NAPI), same Ethernet header.
+        hash = rxHash(skb);
+        bucket = hash & (kGroHashBuckets - 1);
+        std::deque<GroHeld>& list = napi.hash[bucket];
+        for (std::size_t i = 0; i < list.size(); ++i)
+            sameFlow[i] = list[i].hash == hash &&
+                          std::equal(d.begin(), d.begin() + kIp, list[i].skb.data.begin());
         if (iph[0] != 0x45) {
             g.why = "IP header is not 20 bytes (options)";
             return;
@@ -290,6 +300,7 @@ void Host::dev_gro_receive(GroNapi& napi, Skb skb) {
             g.why = "IP tot_len differs from the frame (padding) or reserved bit set";
     }();
 
+    std::deque<GroHeld>& list = napi.hash[bucket];
     const PacketId id = skb.id;
     if (g.merged) {
         const GroHeld& h = list[std::size_t(g.into)];
@@ -302,6 +313,7 @@ void Host::dev_gro_receive(GroNapi& napi, Skb skb) {
     if (g.pp >= 0) {
         GroHeld held = std::move(list[std::size_t(g.pp)]);
         list.erase(list.begin() + g.pp);
+        updateGroBitmask(napi, bucket);
         napi_gro_complete(napi, std::move(held), g.why, id);
     }
     if (g.merged) return;
@@ -325,6 +337,7 @@ void Host::dev_gro_receive(GroNapi& napi, Skb skb) {
     skb.gsoSize = std::uint16_t(g.payload);
     h.skb = std::move(skb);
     list.push_front(std::move(h));
+    updateGroBitmask(napi, bucket);
     const GroHeld& held = list.front();
     SS_TRACE(held.skb, Stage::Gro, Verdict::Stolen,
              fmt::format("GRO_HELD in bucket {} ({} of {} held there): seq {}, {} payload bytes, "
@@ -334,7 +347,8 @@ void Host::dev_gro_receive(GroNapi& napi, Skb skb) {
                          held.skb.gsoSize));
 }
 
-void Host::napi_gro_complete(GroNapi& napi, GroHeld held, std::string_view why, PacketId cause) {
+void Host::napi_gro_complete(GroNapi& napi, GroHeld&& held, std::string_view why,
+                             PacketId cause) {
     Skb& skb = held.skb;
     const std::string causeText = cause != kNoPacket && cause != skb.id && tracing()
                                       ? fmt::format(" (by #{})", cause)
@@ -372,11 +386,14 @@ void Host::napi_gro_complete(GroNapi& napi, GroHeld held, std::string_view why, 
 void Host::napi_gro_flush(GroNapi& napi, bool flushOld) {
     // Buckets in bitmask order, each list from its oldest packet; flush_old stops a list at
     // the first packet held during this jiffy.
-    for (auto& list : napi.hash) {
+    for (std::uint32_t bits = napi.groBitmask; bits != 0; bits &= bits - 1) { // for_each_set_bit
+        const auto bucket = std::size_t(std::countr_zero(bits));
+        auto& list = napi.hash[bucket];
         while (!list.empty()) {
             if (flushOld && list.back().age == jiffies()) break;
             GroHeld held = std::move(list.back());
             list.pop_back();
+            updateGroBitmask(napi, bucket);
             napi_gro_complete(napi, std::move(held),
                               flushOld ? "held since an earlier jiffy (poll used its whole weight)"
                                        : "napi_complete_done at the end of the poll",
@@ -385,7 +402,7 @@ void Host::napi_gro_flush(GroNapi& napi, bool flushOld) {
     }
 }
 
-void Host::gro_normal_one(GroNapi& napi, Skb skb, std::uint16_t segs) {
+void Host::gro_normal_one(GroNapi& napi, Skb&& skb, std::uint16_t segs) {
     napi.rxList.push_back(std::move(skb));
     napi.rxCount += segs;
     if (napi.rxCount >= std::uint64_t(m_hot.groNormalBatch)) gro_normal_list(napi);
@@ -394,19 +411,21 @@ void Host::gro_normal_one(GroNapi& napi, Skb skb, std::uint16_t segs) {
 void Host::gro_normal_list(GroNapi& napi) {
     if (napi.rxList.empty()) return;
     // netif_receive_skb_list_internal; the list is taken first so that anything the stack
-    // does meanwhile starts a fresh batch.
-    std::vector<Skb> batch = std::move(napi.rxList);
-    napi.rxList.clear();
+    // does meanwhile starts a fresh batch. The two vectors trade places so that neither
+    // allocates again once both have grown to a batch.
+    std::vector<Skb> batch;
+    batch.swap(napi.rxList);
+    napi.rxList.swap(napi.rxBatch);
     napi.rxCount = 0;
     for (Skb& skb : batch)
         netif_receive_skb(std::move(skb));
+    batch.clear();
+    napi.rxBatch.swap(batch);
 }
 
-void Host::gro_flush_normal(int ifindex, bool flushOld) {
-    auto it = m_gro.find(ifindex);
-    if (it == m_gro.end()) return;
-    napi_gro_flush(it->second, flushOld);
-    gro_normal_list(it->second);
+void Host::gro_flush_normal(GroNapi& napi, bool flushOld) {
+    if (napi.groBitmask) napi_gro_flush(napi, flushOld);
+    gro_normal_list(napi);
 }
 
 } // namespace stackscope::stack

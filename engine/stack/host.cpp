@@ -138,12 +138,6 @@ void Host::buildDerivedState() {
     }
 }
 
-Device* Host::dev(int ifindex) {
-    if (ifindex <= 0 || std::size_t(ifindex) >= m_devices.size()) return nullptr;
-    Device& d = m_devices[std::size_t(ifindex)];
-    return d.config.ifindex == ifindex ? &d : nullptr;
-}
-
 const Device* Host::device(int ifindex) const { return const_cast<Host*>(this)->dev(ifindex); }
 
 std::string Host::deviceName(int ifindex) const {
@@ -171,8 +165,7 @@ void Host::setInput(std::shared_ptr<const std::vector<InputFrame>> frames) {
 void Host::setInput(FrameSource* source) {
     m_frames.reset();
     m_source = source;
-    m_pending.reset();
-    m_sourceDone = false;
+    m_readAheadDue = true;
     m_readAhead.clear();
     m_readAheadDone = false;
 }
@@ -183,11 +176,12 @@ const InputFrame* Host::peekInput() {
         if (m_frameCursor < m_frames->size()) return &(*m_frames)[m_frameCursor];
         return nullptr;
     }
-    if (m_source && !m_pending && !m_sourceDone) {
-        m_pending = nextReceivedFrame(); // reads ahead; our own frames go to m_recorded
-        if (!m_pending) m_sourceDone = true;
+    if (!m_source) return nullptr;
+    if (m_readAheadDue) {
+        m_readAheadDue = false;
+        readAhead(); // our own frames go to m_recorded
     }
-    return m_pending ? &*m_pending : nullptr;
+    return m_readAhead.empty() ? nullptr : &m_readAhead.front();
 }
 
 bool Host::inputPending() const {
@@ -223,11 +217,19 @@ bool Host::step() {
     const Nanos eventTime = m_events.empty() ? INT64_MAX : m_events.top().time;
     if (inputTime == INT64_MAX && eventTime == INT64_MAX) return false;
     if (inputTime <= eventTime) {
-        InputFrame frame = m_frames ? (*m_frames)[m_frameCursor++] : std::move(*m_pending);
-        if (!m_frames) m_pending.reset();
-        m_now = std::max(m_now, frame.time);
-        ++m_injected;
-        netdevReceive(std::move(frame));
+        if (m_frames) {
+            InputFrame frame = (*m_frames)[m_frameCursor++]; // shared by snapshots: a copy
+            m_now = std::max(m_now, frame.time);
+            ++m_injected;
+            netdevReceive(std::move(frame));
+        } else {
+            InputFrame& frame = m_readAhead.front();
+            m_now = std::max(m_now, frame.time);
+            ++m_injected;
+            netdevReceive(std::move(frame));
+            m_readAhead.pop_front();
+            m_readAheadDue = true;
+        }
         return true;
     }
     Event e = m_events.pop();

@@ -15,6 +15,7 @@
 #include "stack/fib.h"
 #include "stack/recorded_output.h"
 #include "stack/skb.h"
+#include "stack/skb_queue.h"
 #include "stack/tcp.h"
 
 #include <cstdint>
@@ -66,7 +67,7 @@ struct Device {
         std::int64_t neighUnresQlenBytes = 0, neighRetransTimeMs = 0, neighMcastSolicit = 0,
                      neighAppSolicit = 0;
     } hot;
-    std::deque<Skb> rxRing;       // frames DMA'd, waiting for NAPI
+    SkbQueue rxRing;              // frames DMA'd, waiting for NAPI
     bool napiScheduled = false;   // NAPI_STATE_SCHED
     QdiscState qdisc;
     std::uint32_t txRingUsed = 0; // descriptors in flight
@@ -74,7 +75,7 @@ struct Device {
 };
 
 struct SoftnetData {
-    std::deque<Skb> inputPktQueue; // per-CPU backlog
+    SkbQueue inputPktQueue;        // per-CPU backlog
     bool backlogScheduled = false;
     bool softirqRaised = false;
     std::vector<int> pollList;     // devices with NAPI scheduled; -1 = the backlog
@@ -97,7 +98,7 @@ struct Socket {
     SocketConfig config;
     std::uint64_t rcvbuf = 0;     // sk_rcvbuf
     std::uint64_t rmemAlloc = 0;  // sk_rmem_alloc
-    std::deque<Skb> receiveQueue;
+    SkbQueue receiveQueue;        // sk_receive_queue
     std::uint64_t drops = 0;      // sk_drops
     bool readScheduled = false;
     std::uint16_t boundPort = 0;  // after autobind for senders
@@ -198,18 +199,17 @@ public:
     void releaseDropped(Skb& skb, DropReason reason); // what every drop does, traced or not
 
     // --- receive: nic.cpp (driver, NAPI, net_rx_action) ---
-    void netdevReceive(InputFrame frame);
+    void netdevReceive(InputFrame&& frame);
     void napi_schedule(int ifindex);
     void net_rx_action(int cpu);
     int napi_poll(int ifindex, int budget);
-    void veth_xmit(Skb skb);
+    void veth_xmit(Skb&& skb);
 
     // --- receive: dev.cpp ---
     bool enqueue_to_backlog(Skb& skb, int cpu);
     int process_backlog(int cpu, int budget);
-    void napi_gro_receive(Skb skb);
-    void netif_receive_skb(Skb skb);
-    void __netif_receive_skb_core(Skb skb);
+    void netif_receive_skb(Skb&& skb);
+    void __netif_receive_skb_core(Skb&& skb);
 
     // --- gro ---
     // net/core/gro.c, inet_gro_receive (af_inet.c), tcp4_gro_receive (tcp_offload.c): each
@@ -229,20 +229,23 @@ public:
     struct GroNapi {
         std::array<std::deque<GroHeld>, kGroHashBuckets> hash; // gro_hash lists, youngest first
         std::vector<Skb> rxList;    // GRO_NORMAL skbs waiting for gro_normal_list
+        std::vector<Skb> rxBatch;   // gro_normal_list's storage, kept so batches reuse it
         std::uint32_t rxCount = 0;  // segments on rxList
+        std::uint32_t groBitmask = 0; // napi->gro_bitmask: the hash lists holding packets
     };
     const GroNapi* groNapi(int ifindex) const; // nullptr before the device's first poll
     // The NIC's receive hash (RSS Toeplitz, default key): addresses, and ports for TCP.
     static std::uint32_t rxHash(const Skb& skb);
     // napi_complete_done (flushOld false) or a poll that used its whole weight (true):
     // complete held packets, then pass the GRO_NORMAL batch up.
-    void gro_flush_normal(int ifindex, bool flushOld);
+    void gro_flush_normal(GroNapi& napi, bool flushOld);
+    void napi_gro_receive(GroNapi& napi, Skb&& skb);
 
 private:
-    void dev_gro_receive(GroNapi& napi, Skb skb);
-    void napi_gro_complete(GroNapi& napi, GroHeld held, std::string_view why, PacketId cause);
+    void dev_gro_receive(GroNapi& napi, Skb&& skb);
+    void napi_gro_complete(GroNapi& napi, GroHeld&& held, std::string_view why, PacketId cause);
     void napi_gro_flush(GroNapi& napi, bool flushOld);
-    void gro_normal_one(GroNapi& napi, Skb skb, std::uint16_t segs);
+    void gro_normal_one(GroNapi& napi, Skb&& skb, std::uint16_t segs);
     void gro_normal_list(GroNapi& napi);
     std::map<int, GroNapi> m_gro; // by ifindex
 
@@ -256,10 +259,10 @@ public:
     void arp_solicit(NeighEntry& n, PacketId cause);
 
     // --- ip_input.cpp ---
-    void ip_rcv(Skb skb);
-    void ip_rcv_finish(Skb skb);
-    void ip_local_deliver(Skb skb);
-    void ip_local_deliver_finish(Skb skb);
+    void ip_rcv(Skb&& skb);
+    void ip_rcv_finish(Skb&& skb);
+    void ip_local_deliver(Skb&& skb);
+    void ip_local_deliver_finish(Skb&& skb);
 
     // --- ip_fragment.cpp ---
     // ip_defrag: true when `skb` now holds the reassembled datagram; false when the
@@ -283,20 +286,24 @@ public:
 
     // --- netfilter_hooks.cpp ---
     // NF_HOOK: runs the tables registered at this hook; false when the packet was dropped or
-    // stolen (the hook traced it).
-    bool nfHook(Skb& skb, NfHook hook, int in, int out);
+    // stolen (the hook traced it). Inline like the kernel's nf_hook: with no table registered
+    // a packet passes without a call.
+    bool nfHook(Skb& skb, NfHook hook, int in, int out) {
+        return !m_nfActive || nf_hook_slow(skb, hook, in, out);
+    }
+    bool nf_hook_slow(Skb& skb, NfHook hook, int in, int out);
 
     // --- ip_forward.cpp ---
-    void ip_forward(Skb skb);
-    void ip_error(Skb skb);
+    void ip_forward(Skb&& skb);
+    void ip_error(Skb&& skb);
 
     // --- udp.cpp ---
-    void __udp4_lib_rcv(Skb skb);
+    void __udp4_lib_rcv(Skb&& skb);
     void udp_recvmsg(int socket);
     void udp_sendmsg(int sendIndex, std::uint64_t number);
 
     // --- icmp.cpp ---
-    void icmp_rcv(Skb skb);
+    void icmp_rcv(Skb&& skb);
     void icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::uint32_t info,
                    Stage from);
 
@@ -328,7 +335,12 @@ public:
     const netfilter::Conntrack& conntrack() const { return m_conntrack; }
     bool conntrackActive() const { return m_ctActive; }
     void schedule(Event e) { m_events.schedule(e); }
-    Device* dev(int ifindex);
+    // Every stage looks its device up, so this stays inline.
+    Device* dev(int ifindex) {
+        if (ifindex <= 0 || std::size_t(ifindex) >= m_devices.size()) return nullptr;
+        Device& d = m_devices[std::size_t(ifindex)];
+        return d.config.ifindex == ifindex ? &d : nullptr;
+    }
     Socket* socketAt(int i) { return i >= 0 && std::size_t(i) < m_sockets.size() ? &m_sockets[std::size_t(i)] : nullptr; }
     std::int64_t jiffies() const { return m_now / kJiffy; }
     std::int64_t sysctl(std::string_view key) const {
@@ -412,16 +424,19 @@ private:
     std::shared_ptr<const std::vector<InputFrame>> m_frames;
     std::size_t m_frameCursor = 0;
     FrameSource* m_source = nullptr;
-    std::optional<InputFrame> m_pending; // next streamed frame
-    bool m_sourceDone = false;
+    bool m_readAheadDue = false; // streamed: the frame in front was taken, read on
 
     // Recorded output (recorded_output.cpp): the input is read ahead so the host's own
     // frames are in m_recorded before the engine makes the choices they show.
     bool isOwnFrame(const InputFrame& frame) const;
     void recordOwnFrame(const InputFrame& frame);
     void attachRecordedTap();
-    std::optional<InputFrame> nextReceivedFrame(); // streamed input
-    void lineUpInput();                            // in-memory input
+    void readAhead();   // streamed input
+    void lineUpInput(); // in-memory input
+    // The interface a frame arrives on, by name; where the last one was found is tried
+    // first because a capture's frames all name the same interface.
+    const InterfaceConfig* inputInterface(std::string_view name) const;
+    mutable std::size_t m_inputInterfaceHint = 0;
     std::uint16_t tcpInetId(const TcpFlowKey& key);
     RecordedOutput m_recorded;
     RecordedOutputTap m_recordedTap;

@@ -9,6 +9,7 @@
 #include "wire/ipv4.h"
 
 #include <algorithm>
+#include <array>
 #include <fmt/format.h>
 #include <type_traits>
 
@@ -47,7 +48,7 @@ void icmpGlobalConsume(Host& h) {
     h.m_icmpGlobalCredit -= std::int64_t(h.m_rng() % 3);
 }
 
-void Host::icmp_rcv(Skb skb) {
+void Host::icmp_rcv(Skb&& skb) {
     m_counters.add(Mib::IcmpInMsgs);
     auto icmpBytes = skb.l4();
     auto error = [&](DropReason r, std::string why) {
@@ -164,7 +165,8 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     }
     // Rate limits: the global bucket (skipped for packets that came in on loopback) and the
     // per-destination bucket; types outside icmp_ratemask and frag-needed are exempt.
-    const bool inLoopback = dev(in.device) && dev(in.device)->config.kind == LinkKind::Loopback;
+    const Device* inDevice = device(in.device);
+    const bool inLoopback = inDevice && inDevice->config.kind == LinkKind::Loopback;
     const std::int64_t mask = m_hot.icmpRatemask;
     const bool exempt = type > kNrIcmpTypes ||
                         (type == wire::kIcmpDestUnreach && code == wire::kIcmpFragNeeded) ||
@@ -214,23 +216,26 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
         }
     }
     // Payload: the echo data for replies; for errors the offending IP header and as much of
-    // its data as fits in 576 bytes.
-    std::vector<std::uint8_t> payload;
+    // its data as fits in 576 bytes. Both are read from `in` in place; only the timestamp
+    // reply, whose payload differs from the request's, needs a buffer of its own.
+    std::span<const std::uint8_t> payload;
+    std::array<std::uint8_t, 12> timestamps{};
     if (reply) {
         auto data = iph.payload();
-        if (data.size() >= wire::kIcmpHeaderLen)
-            payload.assign(data.begin() + wire::kIcmpHeaderLen, data.end());
+        if (data.size() >= wire::kIcmpHeaderLen) payload = data.subspan(wire::kIcmpHeaderLen);
         if (type == wire::kIcmpTimestampReply) {
             // originate copied, receive and transmit = ms since midnight UT of virtual time
-            payload.resize(12, 0);
+            std::copy_n(payload.begin(), std::min(payload.size(), timestamps.size()),
+                        timestamps.begin());
             const std::uint32_t ms = std::uint32_t((m_now / kMillisecond) % 86'400'000);
-            wire::storeBe32(&payload[4], ms);
-            wire::storeBe32(&payload[8], ms);
+            wire::storeBe32(&timestamps[4], ms);
+            wire::storeBe32(&timestamps[8], ms);
+            payload = timestamps;
         }
     } else {
         auto whole = iph.bytes().first(std::min<std::size_t>(iph.totalLength(), iph.bytes().size()));
         const std::size_t room = std::min<std::size_t>(rt.dst.mtu, 576) - 20 - wire::kIcmpHeaderLen;
-        payload.assign(whole.begin(), whole.begin() + std::min(room, whole.size()));
+        payload = whole.first(std::min(room, whole.size()));
     }
     wire::IcmpRepr icmp{type, code, info, payload};
     Skb out;

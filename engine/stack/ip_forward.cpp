@@ -11,7 +11,7 @@
 
 namespace stackscope::stack {
 
-void Host::ip_forward(Skb skb) {
+void Host::ip_forward(Skb&& skb) {
     if (skb.pktType != PktType::Host) {
         SS_DROP(skb, Stage::IpForward, DropReason::OTHERHOST,
              "link-layer broadcast or multicast frame: never forwarded");
@@ -66,7 +66,7 @@ void Host::ip_forward(Skb skb) {
     ip_output(std::move(skb));
 }
 
-void Host::ip_error(Skb skb) {
+void Host::ip_error(Skb&& skb) {
     const int err = skb.dst.error;
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     if (!devForwarding(skb.device)) {

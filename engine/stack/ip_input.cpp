@@ -11,7 +11,7 @@
 
 namespace stackscope::stack {
 
-void Host::ip_rcv(Skb skb) {
+void Host::ip_rcv(Skb&& skb) {
     const int devIndex = skb.device;
     if (skb.pktType == PktType::OtherHost) {
         m_counters.addLink(devIndex, LinkStat::rx_otherhost_dropped);
@@ -24,18 +24,21 @@ void Host::ip_rcv(Skb skb) {
     m_counters.add(Mib::IpInReceives);
     m_counters.add(Mib::IpExtInOctets, skb.l3Length);
     auto l3 = skb.l3();
-    auto inhdr = [&](std::string why, DropReason r = DropReason::IP_INHDR) {
+    // why() makes the text, called only when someone traces.
+    auto inhdr = [&](auto why, DropReason r = DropReason::IP_INHDR) {
         m_counters.add(Mib::IpInHdrErrors);
-        SS_DROP(skb, Stage::IpRcv, r, std::move(why) + ": IpInHdrErrors +1");
+        SS_DROP(skb, Stage::IpRcv, r, why() + ": IpInHdrErrors +1");
     };
     if (l3.size() < wire::kIpv4MinHeaderLen) {
-        inhdr(fmt::format("only {} bytes, less than an IP header", l3.size()));
+        inhdr([&] { return fmt::format("only {} bytes, less than an IP header", l3.size()); });
         return;
     }
     const auto ip = *wire::Ipv4Packet::view(l3);
     if (ip.ihl() < 5 || ip.version() != 4) {
-        inhdr(ip.version() != 4 ? fmt::format("version {} is not 4", ip.version())
-                                : fmt::format("ihl {} is below 5", ip.ihl()));
+        inhdr([&] {
+            return ip.version() != 4 ? fmt::format("version {} is not 4", ip.version())
+                                     : fmt::format("ihl {} is below 5", ip.ihl());
+        });
         return;
     }
     // ECN counters take gso_segs, not 1 (ip_rcv_core).
@@ -43,13 +46,18 @@ void Host::ip_rcv(Skb skb) {
                                    Mib::IpExtInCEPkts};
     m_counters.add(kEcn[ip.ecn()], skb.gsoSegs);
     if (l3.size() < ip.headerLength()) {
-        inhdr(fmt::format("ihl says {} header bytes, only {} present", ip.headerLength(), l3.size()));
+        inhdr([&] {
+            return fmt::format("ihl says {} header bytes, only {} present", ip.headerLength(),
+                               l3.size());
+        });
         return;
     }
     if (!ip.verifyChecksum()) {
         m_counters.add(Mib::IpExtInCsumErrors);
-        inhdr(fmt::format("header checksum 0x{:04x} is wrong: IpExtInCsumErrors +1", ip.headerChecksum()),
-              DropReason::IP_CSUM);
+        inhdr([&] {
+            return fmt::format("header checksum 0x{:04x} is wrong: IpExtInCsumErrors +1",
+                               ip.headerChecksum());
+        }, DropReason::IP_CSUM);
         return;
     }
     const std::uint32_t len = ip.totalLength();
@@ -61,7 +69,9 @@ void Host::ip_rcv(Skb skb) {
         return;
     }
     if (len < ip.headerLength()) {
-        inhdr(fmt::format("tot_len {} is smaller than the header ({})", len, ip.headerLength()));
+        inhdr([&] {
+            return fmt::format("tot_len {} is smaller than the header ({})", len, ip.headerLength());
+        });
         return;
     }
     // pskb_trim_rcsum: drop the link-layer padding.
@@ -75,7 +85,7 @@ void Host::ip_rcv(Skb skb) {
     ip_rcv_finish(std::move(skb));
 }
 
-void Host::ip_rcv_finish(Skb skb) {
+void Host::ip_rcv_finish(Skb&& skb) {
     // Packets looped back by this host keep the route they were sent with (skb_dst_force in
     // loopback_xmit), so only foreign packets are routed here.
     if (!(skb.dst.local && skb.dst.type == RtType::Local && skb.locallyGenerated)) {
@@ -120,7 +130,7 @@ void Host::ip_rcv_finish(Skb skb) {
     }
 }
 
-void Host::ip_local_deliver(Skb skb) {
+void Host::ip_local_deliver(Skb&& skb) {
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     // ip_defrag queues (steals) fragments; the one that completes a datagram continues as it.
     if (ip.isFragment() && !ip_defrag(skb)) return;
@@ -129,7 +139,7 @@ void Host::ip_local_deliver(Skb skb) {
     ip_local_deliver_finish(std::move(skb));
 }
 
-void Host::ip_local_deliver_finish(Skb skb) {
+void Host::ip_local_deliver_finish(Skb&& skb) {
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     const std::uint8_t proto = ip.protocol();
     if (proto == wire::kIpProtoUdp || proto == wire::kIpProtoIcmp) {

@@ -16,6 +16,8 @@
 #include "wire/tcp.h"
 
 #include <fmt/format.h>
+#include <optional>
+#include <span>
 
 namespace stackscope::stack {
 
@@ -28,29 +30,31 @@ struct HookTable {
     Stage stage;
 };
 
-std::vector<HookTable> tablesAt(NfHook hook) {
+// Fixed lists, so a hook call allocates nothing.
+std::span<const HookTable> tablesAt(NfHook hook) {
+    static constexpr HookTable kPreRouting[] = {{TableId::Raw, Stage::RawPrerouting},
+                                                {TableId::Mangle, Stage::ManglePrerouting},
+                                                {TableId::Nat, Stage::NatPrerouting}};
+    static constexpr HookTable kLocalIn[] = {{TableId::Mangle, Stage::MangleInput},
+                                             {TableId::Filter, Stage::FilterInput},
+                                             {TableId::Security, Stage::FilterInput},
+                                             {TableId::Nat, Stage::NatInput}};
+    static constexpr HookTable kForward[] = {{TableId::Mangle, Stage::MangleForward},
+                                             {TableId::Filter, Stage::FilterForward},
+                                             {TableId::Security, Stage::FilterForward}};
+    static constexpr HookTable kLocalOut[] = {{TableId::Raw, Stage::RawOutput},
+                                              {TableId::Mangle, Stage::MangleOutput},
+                                              {TableId::Nat, Stage::NatOutput},
+                                              {TableId::Filter, Stage::FilterOutput},
+                                              {TableId::Security, Stage::FilterOutput}};
+    static constexpr HookTable kPostRouting[] = {{TableId::Mangle, Stage::ManglePostrouting},
+                                                 {TableId::Nat, Stage::NatPostrouting}};
     switch (hook) {
-    case NfHook::PreRouting:
-        return {{TableId::Raw, Stage::RawPrerouting},
-                {TableId::Mangle, Stage::ManglePrerouting},
-                {TableId::Nat, Stage::NatPrerouting}};
-    case NfHook::LocalIn:
-        return {{TableId::Mangle, Stage::MangleInput},
-                {TableId::Filter, Stage::FilterInput},
-                {TableId::Security, Stage::FilterInput},
-                {TableId::Nat, Stage::NatInput}};
-    case NfHook::Forward:
-        return {{TableId::Mangle, Stage::MangleForward},
-                {TableId::Filter, Stage::FilterForward},
-                {TableId::Security, Stage::FilterForward}};
-    case NfHook::LocalOut:
-        return {{TableId::Raw, Stage::RawOutput},
-                {TableId::Mangle, Stage::MangleOutput},
-                {TableId::Nat, Stage::NatOutput},
-                {TableId::Filter, Stage::FilterOutput},
-                {TableId::Security, Stage::FilterOutput}};
-    case NfHook::PostRouting:
-        return {{TableId::Mangle, Stage::ManglePostrouting}, {TableId::Nat, Stage::NatPostrouting}};
+    case NfHook::PreRouting: return kPreRouting;
+    case NfHook::LocalIn: return kLocalIn;
+    case NfHook::Forward: return kForward;
+    case NfHook::LocalOut: return kLocalOut;
+    case NfHook::PostRouting: return kPostRouting;
     }
     return {};
 }
@@ -193,18 +197,11 @@ void nf_send_reset(Host& host, const Skb& old, Stage stage) {
 
 } // namespace
 
-bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
-    if (!m_nfActive) return true;
+bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
     using netfilter::CtState;
     using netfilter::NatManip;
 
-    const Device* inDevice = device(in);
-    const Device* outDevice = device(out);
-    const std::string_view inDev =
-        inDevice ? std::string_view(inDevice->config.name) : std::string_view();
-    const std::string_view outDev =
-        outDevice ? std::string_view(outDevice->config.name) : std::string_view();
-    const netfilter::AddrTypeResolver addrType = [this](wire::Ipv4Address a, std::string_view) {
+    auto classifyAddress = [this](wire::Ipv4Address a, std::string_view) {
         using netfilter::AddrType;
         if (a.isMulticast()) return AddrType::Multicast;
         if (a.isLimitedBroadcast()) return AddrType::Broadcast;
@@ -227,6 +224,10 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
             return AddrType::Unicast;
         }
     };
+    // What every table at this hook sees of the devices, set up at the first table present:
+    // a hook whose tables do not exist costs no lookups.
+    std::string_view inDev, outDev;
+    std::optional<netfilter::AddrTypeResolver> addrType;
     const std::string_view chainName = netfilter::hookChainName(toHook(hook));
     bool notrack = false;
 
@@ -304,10 +305,18 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
     };
 
     for (const HookTable& ht : tablesAt(hook)) {
-        if ((hook == NfHook::PreRouting || hook == NfHook::LocalOut) && ht.table != TableId::Raw)
+        if (m_ctActive && (hook == NfHook::PreRouting || hook == NfHook::LocalOut) &&
+            ht.table != TableId::Raw)
             conntrackIn();
         const auto& table = m_rules.table(ht.table);
         if (!table.present) continue;
+        if (!addrType) {
+            const Device* inDevice = device(in);
+            const Device* outDevice = device(out);
+            if (inDevice) inDev = inDevice->config.name;
+            if (outDevice) outDev = outDevice->config.name;
+            addrType.emplace(classifyAddress);
+        }
         netfilter::PacketInfo p;
         p.ip = std::span<const std::uint8_t>(skb.data.data() + skb.network, skb.l3Length);
         if (hook == NfHook::PreRouting || hook == NfHook::LocalIn || hook == NfHook::Forward)
@@ -324,7 +333,7 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
             p.ctDnat = m_conntrack.isNatted(skb.ct, NatManip::Dst);
         }
         p.pktType = netfilter::PktType(std::uint8_t(skb.pktType));
-        p.addrType = &addrType;
+        p.addrType = &*addrType;
         if (ht.table == TableId::Nat) {
             if (!natStep(ht, p)) return false;
             continue;
@@ -383,7 +392,7 @@ bool Host::nfHook(Skb& skb, NfHook hook, int in, int out) {
                         logs()),
             DropReason::None, r.newTtl.has_value());
     }
-    if ((hook == NfHook::PreRouting || hook == NfHook::LocalOut)) conntrackIn();
+    if (m_ctActive && (hook == NfHook::PreRouting || hook == NfHook::LocalOut)) conntrackIn();
     // __nf_conntrack_confirm runs last at LOCAL_IN and POST_ROUTING.
     // Only the original direction confirms (a RST a REJECT sends is RELATED in reply direction).
     if ((hook == NfHook::LocalIn || hook == NfHook::PostRouting) && skb.ct && !skb.ctReply &&

@@ -34,8 +34,8 @@ void addressSynthesized(std::vector<std::uint8_t>& frame, std::uint8_t sllType,
 
 } // namespace
 
-void Host::netdevReceive(InputFrame frame) {
-    const InterfaceConfig* cfg = m_config.findInterface(frame.device);
+void Host::netdevReceive(InputFrame&& frame) {
+    const InterfaceConfig* cfg = inputInterface(frame.device);
     Skb skb;
     skb.id = m_injected; // step() counted this frame
     skb.tstamp = m_now;
@@ -127,8 +127,9 @@ void Host::net_rx_action(int cpu) {
         const int weight = napi < 0 ? int(m_hot.devWeight) : 64;
         const int work = napi < 0 ? process_backlog(cpu, weight) : napi_poll(napi, weight);
         budget -= work;
-        const bool more = napi < 0 ? sd.backlogScheduled : (dev(napi) && dev(napi)->napiScheduled);
-        if (more) sd.pollList.push_back(napi); // used its whole weight: repoll
+        // __napi_poll: a driver that used its whole weight did not complete and is polled again.
+        const bool more = napi < 0 ? sd.backlogScheduled : work >= weight;
+        if (more) sd.pollList.push_back(napi);
         if (budget <= 0) {
             m_counters.addSoftnetTimeSqueeze(cpu);
             break;
@@ -143,10 +144,10 @@ void Host::net_rx_action(int cpu) {
 int Host::napi_poll(int ifindex, int budget) {
     Device* d = dev(ifindex);
     if (!d) return 0;
+    GroNapi& napi = m_gro[ifindex];
     int work = 0;
     while (work < budget && !d->rxRing.empty()) {
-        Skb skb = std::move(d->rxRing.front());
-        d->rxRing.pop_front();
+        Skb skb = d->rxRing.takeFront();
         ++work;
         // The driver builds the skb around a half-page buffer (build_skb): truesize 2304.
         skb.truesize = skbTruesizeOf(2048 - kSkbSharedInfoSize);
@@ -162,22 +163,22 @@ int Host::napi_poll(int ifindex, int budget) {
                           "protocol 0x{:04x}",
                           work, budget, pktTypeName(skb.pktType), skb.protocol));
         // The driver always calls napi_gro_receive; with GRO off it only batches (gro.cpp).
-        napi_gro_receive(std::move(skb));
+        napi_gro_receive(napi, std::move(skb));
     }
     if (work < budget) {
         // napi_complete_done: gro_flush_timeout is 0, so every held packet is completed and
         // the GRO_NORMAL batch goes up before the IRQ is re-enabled.
-        gro_flush_normal(ifindex, false);
-        if (Device* again = dev(ifindex)) again->napiScheduled = false;
+        gro_flush_normal(napi, false);
+        d->napiScheduled = false;
     } else {
         // __napi_poll with the weight used up: the instance stays on the poll list and only
         // packets held since an earlier jiffy are completed (HZ >= 1000).
-        gro_flush_normal(ifindex, kHz >= 1000);
+        gro_flush_normal(napi, kHz >= 1000);
     }
     return work;
 }
 
-void Host::veth_xmit(Skb skb) {
+void Host::veth_xmit(Skb&& skb) {
     Device* d = dev(skb.device);
     const int ifindex = skb.device;
     // The frame was allocated by the sender (an AF_PACKET socket on the peer): its head holds

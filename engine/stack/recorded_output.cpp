@@ -446,7 +446,7 @@ bool Host::isOwnFrame(const InputFrame& frame) const {
         if (frame.l2PacketType == kSllOutgoing) return true;
         if (frame.l2PacketType != 0) return false;
     }
-    const InterfaceConfig* cfg = m_config.findInterface(frame.device);
+    const InterfaceConfig* cfg = inputInterface(frame.device);
     if (!cfg || frame.bytes.size() < wire::kEthHeaderLen) return false;
     // Our source MAC; a frame also addressed to our MAC is not one we sent on this wire
     // (local traffic never leaves through it), so it stays input.
@@ -462,7 +462,7 @@ bool Host::isOwnFrame(const InputFrame& frame) const {
 }
 
 void Host::recordOwnFrame(const InputFrame& frame) {
-    const InterfaceConfig* cfg = m_config.findInterface(frame.device);
+    const InterfaceConfig* cfg = inputInterface(frame.device);
     m_recorded.add(frame, cfg ? cfg->ifindex : 0);
     attachRecordedTap();
 }
@@ -475,13 +475,16 @@ void Host::attachRecordedTap() {
 }
 
 // Streamed input: the next frame the host receives. The source is read ahead by
-// kReadAhead of virtual time (or kReadAheadFrames frames) past the next received frame;
-// our own frames met on the way go to the store, received ones wait here in order.
-std::optional<InputFrame> Host::nextReceivedFrame() {
+// kReadAhead of virtual time (or kReadAheadFrames frames, kReadAheadFramesIdle before
+// the first own frame) past the next received frame; our own frames met on the way go
+// to the store, received ones wait here in order.
+void Host::readAhead() {
+    const std::size_t maxFrames = m_recorded.active() ? RecordedOutput::kReadAheadFrames
+                                                      : RecordedOutput::kReadAheadFramesIdle;
     while (m_source && !m_readAheadDone) {
         if (!m_readAhead.empty() &&
             (m_readAheadTime > m_readAhead.front().time + RecordedOutput::kReadAhead ||
-             m_readAhead.size() >= RecordedOutput::kReadAheadFrames))
+             m_readAhead.size() >= maxFrames))
             break;
         std::optional<InputFrame> f = m_source->next();
         if (!f) {
@@ -493,10 +496,15 @@ std::optional<InputFrame> Host::nextReceivedFrame() {
         else m_readAhead.push_back(std::move(*f));
     }
     if (m_recorded.active()) m_recorded.expire(m_now);
-    if (m_readAhead.empty()) return std::nullopt;
-    InputFrame f = std::move(m_readAhead.front());
-    m_readAhead.pop_front();
-    return f;
+}
+
+const InterfaceConfig* Host::inputInterface(std::string_view name) const {
+    const auto& all = m_config.interfaces;
+    if (m_inputInterfaceHint < all.size() && all[m_inputInterfaceHint].name == name)
+        return &all[m_inputInterfaceHint];
+    const InterfaceConfig* found = m_config.findInterface(name);
+    if (found) m_inputInterfaceHint = std::size_t(found - all.data());
+    return found;
 }
 
 // In-memory input: our own frames up to kReadAhead past the cursor are in the store,

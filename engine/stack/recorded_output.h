@@ -90,6 +90,10 @@ public:
     static constexpr std::size_t kMaxListed = 100;
     // Received frames held while reading ahead, at most (memory stays bounded).
     static constexpr std::size_t kReadAheadFrames = 4096;
+    // The same bound while no frame of the host's own has been met: a capture taken
+    // elsewhere streams through a window that stays in the CPU cache, and the first own
+    // frame (a reply follows its request closely) still arrives ahead of the choice.
+    static constexpr std::size_t kReadAheadFramesIdle = 1024;
 
     bool active() const { return m_report.recorded > 0; }
     bool recordedOn(int ifindex) const { return m_interfaces.count(ifindex) != 0; }

@@ -54,8 +54,9 @@ Ipv4Address Host::inet_select_addr(int device, Ipv4Address dst, int scope) const
 }
 
 // fib_validate_source: 0 ok (1 = source on-link), -EINVAL martian/local source, -EXDEV rp_filter.
-static int fibValidateSource(const Host& h, Ipv4Address src, int dev, int oif) {
-    const Device::HotConf& conf = h.hotConf(dev);
+// conf is the input device's (hotConf(dev)), looked up once by the caller.
+static int fibValidateSource(const Host& h, const Device::HotConf& conf, Ipv4Address src, int dev,
+                             int oif) {
     const std::int64_t rpf = std::max(conf.rpFilter, h.hotSysctls().confAllRpFilter);
     const bool acceptLocal = conf.acceptLocal != 0;
     const bool txRedirects = conf.sendRedirects || h.hotSysctls().confAllSendRedirects;
@@ -77,13 +78,14 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
     const Ipv4Address saddr = ip.src(), daddr = ip.dst();
     const int in = skb.device;
+    const Device::HotConf& inConf = hotConf(in);
     auto martian = [&](DropReason r, std::string why) {
         reason = r;
         if (r == DropReason::IP_RPFILTER) m_counters.add(Mib::TcpExtIPReversePathFilter);
         SS_DROP(skb, Stage::RouteInput, r, std::move(why));
     };
     auto validate = [&](int oif) -> bool {
-        int v = fibValidateSource(*this, saddr, in, oif);
+        int v = fibValidateSource(*this, inConf, saddr, in, oif);
         if (v == -EXDEV) {
             martian(DropReason::IP_RPFILTER,
                     fmt::format("reverse path filter: no route back to {} through {} "
@@ -139,7 +141,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
         martian(DropReason::IP_INVALID_DEST, fmt::format("martian destination {}: zero network", daddr.toString()));
         return;
     }
-    const bool localnet = hotConf(in).routeLocalnet || m_hot.confAllRouteLocalnet;
+    const bool localnet = inConf.routeLocalnet || m_hot.confAllRouteLocalnet;
     if (daddr.isLoopback() && !localnet) {
         martian(DropReason::IP_INVALID_DEST,
                 fmt::format("martian destination {}: loopback address arriving on {}", daddr.toString(),
@@ -191,7 +193,7 @@ void Host::ip_route_input_noref(Skb& skb, DropReason& reason) {
     const Device* out = device(e.device);
     skb.dst = {RtType::Unicast, e.device, e.gateway, e.prefsrc, out ? out->config.mtu : 1500, 0,
                false, false, false};
-    const bool txRedirects = hotConf(in).sendRedirects || m_hot.confAllSendRedirects;
+    const bool txRedirects = inConf.sendRedirects || m_hot.confAllSendRedirects;
     skb.dst.doRedirect = e.device == in && onlinkSource && txRedirects;
     SS_TRACE(skb, Stage::RouteInput, Verdict::Continue,
           fmt::format("forward to {}{} via {}", daddr.toString(),

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <fmt/format.h>
+#include <type_traits>
 
 namespace stackscope::stack {
 
@@ -20,7 +21,7 @@ namespace {
 
 // compute_score: a bound address or device adds specificity; the best score wins.
 int socketScore(const Socket& s, Ipv4Address daddr, std::uint16_t dport, Ipv4Address saddr,
-                std::uint16_t sport, const std::string& inDev) {
+                std::uint16_t sport, std::string_view inDev) {
     if (s.config.protocol != SocketProtocol::Udp || s.boundPort != dport) return -1;
     int score = 0;
     if (!s.config.bindAddress.isAny()) {
@@ -44,12 +45,16 @@ int socketScore(const Socket& s, Ipv4Address daddr, std::uint16_t dport, Ipv4Add
 
 } // namespace
 
-void Host::__udp4_lib_rcv(Skb skb) {
+void Host::__udp4_lib_rcv(Skb&& skb) {
     auto l4 = skb.l4();
     const auto ip = *wire::Ipv4Packet::view(skb.l3());
-    auto inErrors = [&](DropReason r, std::string why) {
+    // why is text, or a callable making it only when someone traces.
+    auto inErrors = [&](DropReason r, auto&& why) {
         m_counters.add(Mib::UdpInErrors);
-        SS_DROP(skb, Stage::UdpRcv, r, why + ": UdpInErrors +1");
+        if constexpr (std::is_invocable_v<decltype(why)>)
+            SS_DROP(skb, Stage::UdpRcv, r, why() + ": UdpInErrors +1");
+        else
+            SS_DROP(skb, Stage::UdpRcv, r, std::string(why) + ": UdpInErrors +1");
     };
     if (l4.size() < wire::kUdpHeaderLen) {
         inErrors(DropReason::NOT_SPECIFIED, "shorter than a UDP header");
@@ -58,8 +63,9 @@ void Host::__udp4_lib_rcv(Skb skb) {
     const auto udp = *wire::UdpPacket::view(l4);
     const std::uint16_t ulen = udp.length();
     if (ulen > l4.size() || ulen < wire::kUdpHeaderLen) {
-        inErrors(DropReason::PKT_TOO_SMALL,
-                 fmt::format("UDP length {} but {} bytes present", ulen, l4.size()));
+        inErrors(DropReason::PKT_TOO_SMALL, [&] {
+            return fmt::format("UDP length {} but {} bytes present", ulen, l4.size());
+        });
         return;
     }
     // pskb_trim_rcsum to the UDP length.
@@ -68,7 +74,10 @@ void Host::__udp4_lib_rcv(Skb skb) {
                         wire::UdpPacket::view(skb.l4())->verifyChecksum(ip.src(), ip.dst());
     const std::uint16_t sport = udp.srcPort(), dport = udp.dstPort();
 
-    const std::string inDev = deviceName(skb.device); // once, not per socket
+    // Once, not per socket, and without copying the name.
+    const Device* inDevice = device(skb.device);
+    const std::string_view inDev =
+        inDevice ? std::string_view(inDevice->config.name) : std::string_view();
     if (skb.dst.broadcast || skb.dst.type == RtType::Multicast) {
         // __udp4_lib_mcast_deliver: every matching socket gets a copy.
         int delivered = 0;
@@ -118,9 +127,11 @@ void Host::__udp4_lib_rcv(Skb skb) {
     // verdict before queueing it (seen on veth: UdpInCsumErrors rises with nothing queued).
     if (!csumOk) {
         m_counters.add(Mib::UdpInCsumErrors);
-        inErrors(DropReason::UDP_CSUM,
-                 fmt::format("socket {}:{} matches but the UDP checksum is bad: UdpInCsumErrors +1",
-                             sk.config.bindAddress.toString(), sk.boundPort));
+        inErrors(DropReason::UDP_CSUM, [&] {
+            return fmt::format(
+                "socket {}:{} matches but the UDP checksum is bad: UdpInCsumErrors +1",
+                sk.config.bindAddress.toString(), sk.boundPort);
+        });
         return;
     }
     SS_TRACE(skb, Stage::UdpRcv, Verdict::Continue,
@@ -155,8 +166,7 @@ void Host::udp_recvmsg(int index) {
     sk->readScheduled = false;
     if (sk->receiveQueue.empty()) return;
     m_context = Context::Process;
-    Skb skb = std::move(sk->receiveQueue.front());
-    sk->receiveQueue.pop_front();
+    Skb skb = sk->receiveQueue.takeFront();
     sk->rmemAlloc -= skb.truesize;
     // Datagrams with a bad checksum never reach the queue (checked before queueing).
     m_counters.add(Mib::UdpInDatagrams);

@@ -8,32 +8,47 @@ namespace stackscope::wire {
 
 std::uint32_t checksumPartial(std::span<const std::uint8_t> data, std::uint32_t sum) {
     // RFC 1071 section 2(B): the one's complement sum is independent of byte order, so the
-    // words are added in native order eight bytes at a time and the folded result swapped
-    // back once. A 64-bit accumulator of 32-bit halves cannot overflow for any real buffer.
+    // data is added in native order eight bytes at a time and the folded result swapped
+    // back once. Carries out of the 64-bit accumulator are counted apart (the compiler
+    // makes an add and an add-with-carry per word, like the kernel's assembler loop); a
+    // carry is worth 2^64, which is 1 modulo 0xffff. Four words per round keep the loads
+    // ahead of the adds.
     std::uint64_t acc = 0;
+    std::uint64_t carries = 0;
+    const auto add = [&](std::uint64_t word) {
+        acc += word;
+        carries += acc < word ? 1 : 0;
+    };
     const std::uint8_t* p = data.data();
     std::size_t n = data.size();
-    while (n >= 8) {
-        std::uint64_t w;
-        std::memcpy(&w, p, 8);
-        acc += (w & 0xffffffffu) + (w >> 32);
-        p += 8;
-        n -= 8;
+    const auto load = [](const std::uint8_t* at) {
+        std::uint64_t word;
+        std::memcpy(&word, at, sizeof word);
+        return word;
+    };
+    for (; n >= 32; p += 32, n -= 32) {
+        add(load(p));
+        add(load(p + 8));
+        add(load(p + 16));
+        add(load(p + 24));
     }
-    while (n >= 2) {
-        std::uint16_t w;
-        std::memcpy(&w, p, 2);
-        acc += w;
-        p += 2;
-        n -= 2;
+    for (; n >= 8; p += 8, n -= 8)
+        add(load(p));
+    if (n > 0) {
+        // The tail keeps its byte positions in a zeroed word: a lone last byte is padded
+        // with a zero byte exactly as RFC 1071 pads it.
+        std::uint64_t tail = 0;
+        std::memcpy(&tail, p, n);
+        add(tail);
     }
-    if (n == 1) {
-        // A lone last byte is the high byte of a big-endian word.
-        acc += std::endian::native == std::endian::little ? std::uint64_t(p[0])
-                                                          : std::uint64_t(p[0]) << 8;
-    }
-    while (acc >> 16) acc = (acc & 0xffffu) + (acc >> 16);
-    std::uint32_t folded = std::uint32_t(acc);
+    // Fold with end-around carries: 64 -> 32 -> 16 bits.
+    std::uint64_t acc64 = acc + carries;
+    acc64 += acc64 < carries ? 1 : 0;
+    acc64 = (acc64 & 0xffffffffu) + (acc64 >> 32);
+    acc64 = (acc64 & 0xffffffffu) + (acc64 >> 32);
+    std::uint32_t folded = std::uint32_t(acc64);
+    folded = (folded & 0xffffu) + (folded >> 16);
+    folded = (folded & 0xffffu) + (folded >> 16);
     if constexpr (std::endian::native == std::endian::little)
         folded = ((folded & 0xffu) << 8) | (folded >> 8);
     std::uint64_t total = std::uint64_t(sum) + folded;

@@ -60,10 +60,24 @@ TEST_CASE("merged source interleaves captures in time order, earlier-added first
 
 TEST_CASE("merged source reads one frame ahead per source, never the whole input") {
     ListSource a("eth0", {1, 2, 3, 4, 5});
+    ListSource b("eth1", {2, 4});
+    cli::MergedFrameSource m;
+    m.add(&a);
+    m.add(&b);
+    REQUIRE(m.next()->time == 1);
+    CHECK(a.calls == 2); // the frame handed out and the next head
+    CHECK(b.calls == 1); // its head
+}
+
+TEST_CASE("merged source with one source passes its frames through unread") {
+    ListSource a("eth0", {1, 2, 3});
     cli::MergedFrameSource m;
     m.add(&a);
     REQUIRE(m.next()->time == 1);
-    CHECK(a.calls == 2); // the frame handed out and the next head
+    CHECK(a.calls == 1); // nothing to merge, so nothing is read ahead
+    REQUIRE(m.next()->time == 2);
+    REQUIRE(m.next()->time == 3);
+    CHECK_FALSE(m.next().has_value());
 }
 
 TEST_CASE("merged source with no or empty sources is empty") {

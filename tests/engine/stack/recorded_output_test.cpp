@@ -300,3 +300,44 @@ TEST_CASE("recognising the host's own frames") {
     }
     CHECK_FALSE(store.active());
 }
+
+TEST_CASE("a streamed capture is read ahead a short way until the host's own frames appear") {
+    // A counting stream of datagrams 1 us apart: the time bound never ends the read-ahead,
+    // only the frame bounds do.
+    struct CountingSource final : FrameSource {
+        std::vector<std::uint8_t> ownFrameAt; // 1 where the frame is one the host sent
+        std::size_t total = 0, calls = 0;
+        std::optional<InputFrame> next() override {
+            if (calls >= total) return std::nullopt;
+            auto bytes = udpFrame({.sport = 40000, .dport = 53});
+            if (calls < ownFrameAt.size() && ownFrameAt[calls]) {
+                std::copy(kPeerMac.bytes.begin(), kPeerMac.bytes.end(), bytes.begin());
+                std::copy(kHostMac.bytes.begin(), kHostMac.bytes.end(), bytes.begin() + 6);
+            }
+            InputFrame f = at(Nanos(calls) * kMicrosecond, std::move(bytes));
+            f.captureNumber = ++calls;
+            return f;
+        }
+    };
+    using stack::RecordedOutput;
+    CountingSource source;
+    source.total = RecordedOutput::kReadAheadFrames + 500;
+    SECTION("no own frame: the window stays small") {
+        Simulator sim(serverConfig(), 1);
+        sim.setInput(&source);
+        REQUIRE(sim.step()); // the first frame is received
+        CHECK(source.calls == RecordedOutput::kReadAheadFramesIdle);
+        CHECK(sim.host().recordedOutput().report().recorded == 0);
+    }
+    SECTION("an own frame in the first window: the read-ahead grows to the full window") {
+        source.ownFrameAt.assign(10, 0);
+        source.ownFrameAt[5] = 1;
+        Simulator sim(serverConfig(), 1);
+        sim.setInput(&source);
+        REQUIRE(sim.step());
+        CHECK(sim.host().recordedOutput().report().recorded == 1);
+        REQUIRE(sim.step()); // reads on with the full window now
+        // The frame received first, the own frame, and a full window of received frames.
+        CHECK(source.calls == 1 + 1 + RecordedOutput::kReadAheadFrames);
+    }
+}

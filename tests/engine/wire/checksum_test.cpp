@@ -64,6 +64,23 @@ TEST_CASE("checksum matches a plain reference on random data", "[wire][checksum]
     CHECK(internetChecksum(allOnes) == referenceChecksum(allOnes));
 }
 
+TEST_CASE("checksum of every short length at every alignment", "[wire][checksum]") {
+    // The word loop, its tail and the odd last byte meet at every length below a few words,
+    // and a buffer may start at any address.
+    std::mt19937 rng(1624);
+    const auto buffer = randomBytes(rng, 200);
+    for (std::size_t offset = 0; offset < 8; ++offset)
+        for (std::size_t n = 0; n <= 100; ++n) {
+            INFO("offset " << offset << " length " << n);
+            const std::vector<std::uint8_t> piece(buffer.begin() + std::ptrdiff_t(offset),
+                                                  buffer.begin() + std::ptrdiff_t(offset + n));
+            REQUIRE(internetChecksum(std::span(buffer).subspan(offset, n)) ==
+                    referenceChecksum(piece));
+        }
+    const std::vector<std::uint8_t> allOnes(37, 0xff);
+    CHECK(internetChecksum(allOnes) == referenceChecksum(allOnes));
+}
+
 TEST_CASE("a stored checksum makes the region sum verify", "[wire][checksum]") {
     std::mt19937 rng(7);
     auto data = randomBytes(rng, 40);
