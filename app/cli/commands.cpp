@@ -133,7 +133,7 @@ int runCommand(const RunOptions& o, std::ostream& out, std::ostream& err) {
     const bool wantDrops =
         jsonOut || std::find(o.show.begin(), o.show.end(), "drops") != o.show.end();
     report::DropCounter drops;
-    if (wantDrops) sim.addTraceObserver(&drops);
+    if (wantDrops) sim.addDropObserver(&drops);
     std::optional<TraceWriter> traceWriter;
     if (traceOut) {
         traceWriter.emplace(traceOut->stream(), *config);

@@ -247,7 +247,7 @@ int liveCommand(const LiveOptions& o, std::ostream& out, std::ostream& err) {
     const bool wantDrops =
         jsonOut || std::find(o.show.begin(), o.show.end(), "drops") != o.show.end();
     report::DropCounter drops;
-    if (wantDrops) sim.addTraceObserver(&drops);
+    if (wantDrops) sim.addDropObserver(&drops);
     std::optional<TraceWriter> traceLines;
     if (traceOut) {
         traceLines.emplace(traceOut->stream(), config);

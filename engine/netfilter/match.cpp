@@ -219,7 +219,7 @@ bool matchOne(Match& m, const PacketFields& f, const PacketInfo& p, Nanos now, M
     case MatchKind::AddrType: {
         auto type = [&](std::uint32_t a, std::string_view dev) {
             wire::Ipv4Address addr{a};
-            return p.addrType && *p.addrType ? (*p.addrType)(addr, dev) : defaultAddrType(addr);
+            return p.addrType ? p.addrType->classify(addr, dev) : defaultAddrType(addr);
         };
         std::string_view dev = m.limitIfaceIn    ? p.inDev
                                : m.limitIfaceOut ? p.outDev
@@ -426,6 +426,14 @@ QuickCheck quickCheckOf(const Rule& rule) {
         q.dportHi = m.dportHi;
         break;
     }
+    const IpPart& ip = rule.ip;
+    const bool ipCovered = ip.inLen == 0 && ip.outLen == 0 && !ip.frag;
+    const bool matchesCovered =
+        rule.matches.empty() ||
+        (rule.matches.size() == 1 &&
+         (rule.matches[0].kind == MatchKind::Tcp || rule.matches[0].kind == MatchKind::Udp) &&
+         !rule.matches[0].hasFlags);
+    q.complete = ipCovered && matchesCovered;
     return q;
 }
 

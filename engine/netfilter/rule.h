@@ -131,6 +131,9 @@ struct Target {
 // every option of the rule. Filled by quickCheckOf() when a rule enters a chain.
 struct QuickCheck {
     bool valid = false;
+    // The rule tests nothing beyond these fields (no interface, fragment flag, TCP flags or
+    // other match): for a packet with a valid header, passing means the rule matches.
+    bool complete = false;
     bool invSrc = false, invDst = false, invProto = false;
     bool ports = false; // a tcp/udp match: needs the transport header
     bool hasSport = false, hasDport = false, invSport = false, invDport = false;

@@ -56,8 +56,8 @@ private:
     struct ChainIndex {
         bool usable = false;
         std::vector<std::uint32_t> generic;     // rules not keyed by one destination port range
-        std::vector<std::uint16_t> segStart;    // sorted first ports of the port segments
-        std::vector<std::uint32_t> segOffset;   // segStart.size() + 1 offsets into segRules
+        std::vector<std::uint16_t> portSegment; // per destination port (65536), its segment
+        std::vector<std::uint32_t> segOffset;   // segment count + 1 offsets into segRules
         std::vector<std::uint32_t> segRules;    // per segment, ascending rule positions
         // The first position >= from whose QuickCheck may pass for f; n when none.
         std::size_t next(const PacketFields& f, std::size_t from, std::size_t n) const;

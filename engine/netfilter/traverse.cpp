@@ -81,11 +81,15 @@ void Ruleset::buildIndex(TableId tid) {
             ix = ChainIndex{};
             continue;
         }
-        ix.segStart.reserve(bounds.size());
+        // A port finds its segment with one load instead of a search over the bounds;
+        // there are at most 65536 segments, one per port, so a segment number fits 16 bits.
+        ix.portSegment.resize(0x10000);
         ix.segOffset.reserve(bounds.size() + 1);
         ix.segRules.reserve(total);
         for (std::size_t k = 0; k < bounds.size(); ++k) {
-            ix.segStart.push_back(std::uint16_t(bounds[k]));
+            const std::uint32_t end = k + 1 < bounds.size() ? bounds[k + 1] : 0x10000;
+            std::fill(ix.portSegment.begin() + bounds[k], ix.portSegment.begin() + end,
+                      std::uint16_t(k));
             ix.segOffset.push_back(std::uint32_t(ix.segRules.size()));
             ix.segRules.insert(ix.segRules.end(), segs[k].begin(), segs[k].end());
         }
@@ -100,9 +104,7 @@ std::size_t Ruleset::ChainIndex::next(const PacketFields& f, std::size_t from, s
     auto g = std::lower_bound(generic.begin(), generic.end(), from);
     if (g != generic.end()) best = *g;
     if (f.l4 && !f.fragment) {
-        // segStart[0] is 0, so every port falls in some segment.
-        const std::size_t seg =
-            std::size_t(std::upper_bound(segStart.begin(), segStart.end(), f.dport) - segStart.begin()) - 1;
+        const std::size_t seg = portSegment[f.dport];
         const auto begin = segRules.begin() + segOffset[seg], end = segRules.begin() + segOffset[seg + 1];
         auto s = std::lower_bound(begin, end, from);
         if (s != end && *s < best) best = *s;
@@ -115,8 +117,11 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
     TraversalResult result;
     Table& t = m_tables[std::size_t(tid)];
     int start = -1;
-    for (std::size_t k = 0; k < t.chains.size(); ++k)
-        if (t.chains[k].builtin && t.chains[k].hook == hook) start = int(k);
+    for (std::size_t k = 0; k < t.chains.size() && t.chains[k].builtin; ++k) // built-ins first
+        if (t.chains[k].hook == hook) {
+            start = int(k);
+            break;
+        }
     if (start < 0) return result;
 
     if (m_indexGeneration[std::size_t(tid)] != m_generation) buildIndex(tid);
@@ -124,11 +129,17 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
 
     PacketFields f = readPacketFields(packet.ip);
     const std::uint64_t len = packet.ip.size();
-    // nft's jump stack holds 16 frames (NFT_JUMP_STACK_SIZE).
-    std::array<std::pair<int, std::size_t>, 16> stack{};
+    // nft's jump stack holds 16 frames (NFT_JUMP_STACK_SIZE). A frame is written before
+    // it is read, so the array is left uninitialised: most walks never jump.
+    struct Frame {
+        int chain;
+        std::size_t rule;
+    };
+    std::array<Frame, 16> stack;
     std::size_t depth = 0;
     int c = start;
     std::size_t r = 0;
+    // Both fill in result; the walk then returns result itself, so it is never copied.
     auto policy = [&]() {
         Chain& base = t.chains[std::size_t(start)];
         if (base.policyCounted) {
@@ -147,20 +158,22 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
             e.verdict = base.policy == Verdict::Accept ? TraceVerdict::Accept : TraceVerdict::Drop;
             sink->onRule(e);
         }
-        return result;
     };
     auto decide = [&](Verdict v) {
         result.verdict = v;
         result.chain = c;
         result.position = int(r) + 1;
-        return result;
     };
     while (true) {
         Chain& chain = t.chains[std::size_t(c)];
         if (r >= chain.rules.size()) {
-            if (depth == 0) return policy();
-            std::tie(c, r) = stack[--depth];
-            ++r;
+            if (depth == 0) {
+                policy();
+                return result;
+            }
+            --depth;
+            c = stack[depth].chain;
+            r = stack[depth].rule + 1;
             continue;
         }
         if (const ChainIndex& ix = index[std::size_t(c)]; ix.usable) {
@@ -171,7 +184,10 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
             if (r >= chain.rules.size()) continue; // fell off the end: handled above
         }
         Rule& rule = chain.rules[r];
-        if (!quickPasses(rule.quick, f) || !ruleMatches(rule, f, packet, now)) {
+        // ruleMatches repeats what a complete QuickCheck already tested.
+        const bool matched = quickPasses(rule.quick, f) &&
+                             ((rule.quick.complete && f.valid) || ruleMatches(rule, f, packet, now));
+        if (!matched) {
             ++r;
             continue;
         }
@@ -190,16 +206,25 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
         }
         switch (tg.kind) {
         case TargetKind::Accept:
-            return decide(Verdict::Accept);
+            decide(Verdict::Accept);
+            return result;
         case TargetKind::Drop:
-            return decide(Verdict::Drop);
+            decide(Verdict::Drop);
+            return result;
         case TargetKind::Return:
-            if (depth == 0) return policy();
-            std::tie(c, r) = stack[--depth];
-            ++r;
+            if (depth == 0) {
+                policy();
+                return result;
+            }
+            --depth;
+            c = stack[depth].chain;
+            r = stack[depth].rule + 1;
             continue;
         case TargetKind::Jump:
-            if (depth == stack.size()) return decide(Verdict::Drop);
+            if (depth == stack.size()) {
+                decide(Verdict::Drop);
+                return result;
+            }
             stack[depth++] = {c, r};
             c = tg.chainIndex;
             r = 0;
@@ -210,7 +235,8 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
             continue;
         case TargetKind::Reject:
             result.reject = tg.reject;
-            return decide(Verdict::Drop);
+            decide(Verdict::Drop);
+            return result;
         case TargetKind::Log:
             result.logs.push_back({tg.logLevel, nfLogIpPacket(packet, tg.logPrefix, tg.logFlags)});
             break;
@@ -249,7 +275,8 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
                               : tg.kind == TargetKind::Masquerade ? NatKind::Masquerade
                                                                   : NatKind::Redirect;
             result.nat.range = tg.nat;
-            return decide(Verdict::Accept);
+            decide(Verdict::Accept);
+            return result;
         case TargetKind::Ttl: {
             int v = tg.ttlMode == TtlTargetMode::Set   ? tg.ttlValue
                     : tg.ttlMode == TtlTargetMode::Dec ? std::max(0, int(f.ttl) - tg.ttlValue)

@@ -66,8 +66,15 @@ struct NatRequest {
 };
 
 // Decides the route type of an address (inet_dev_addr_type); dev is empty unless
-// the rule limits the lookup to the packet's interface.
-using AddrTypeResolver = std::function<AddrType(wire::Ipv4Address address, std::string_view dev)>;
+// the rule limits the lookup to the packet's interface. An interface rather than a
+// std::function: the hook sets one up for every packet, and this costs nothing to build.
+class AddrTypeResolver {
+public:
+    virtual AddrType classify(wire::Ipv4Address address, std::string_view dev) const = 0;
+
+protected:
+    ~AddrTypeResolver() = default;
+};
 
 // The owner of a local socket, for LOG --log-uid (UID= GID=).
 struct SocketCred {

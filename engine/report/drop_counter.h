@@ -8,6 +8,8 @@
 #include "sim/stage.h"
 #include "sim/trace.h"
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -27,21 +29,30 @@ struct DropSite {
     }
 };
 
-class DropCounter final : public TraceObserver {
+// Counts the drops a host reports (Simulator::addDropObserver). A drop is one array
+// increment; the maps are filled from the array when someone reads them.
+class DropCounter final : public DropObserver {
   public:
-    void onTrace(const TraceEvent& event) override;
-    // Counts one drop; a Dropped event without a drop reason counts as NOT_SPECIFIED.
+    void onDrop(DropReason reason, Stage stage) override;
+    // Counts n drops at a named place; a reason that is not a drop counts as NOT_SPECIFIED.
     void add(DropReason reason, Stage stage, std::string_view function, std::uint64_t n = 1);
 
     std::uint64_t total() const { return m_total; }
     std::uint64_t count(DropReason reason) const;
-    const std::map<DropReason, std::uint64_t>& byReason() const { return m_byReason; }
-    const std::map<DropSite, std::uint64_t>& bySite() const { return m_bySite; }
+    const std::map<DropReason, std::uint64_t>& byReason() const;
+    const std::map<DropSite, std::uint64_t>& bySite() const;
 
   private:
+    static constexpr std::size_t kStages = std::size_t(Stage::Count);
+    static constexpr std::size_t kReasons = std::size_t(DropReason::Count);
+    void fold() const; // moves m_pending into the maps
+
     std::uint64_t m_total = 0;
-    std::map<DropReason, std::uint64_t> m_byReason;
-    std::map<DropSite, std::uint64_t> m_bySite;
+    // Drops at (reason, stage) not yet in the maps, the stage's kernel function implied.
+    mutable std::array<std::uint32_t, kReasons * kStages> m_pending{};
+    mutable bool m_havePending = false;
+    mutable std::map<DropReason, std::uint64_t> m_byReason;
+    mutable std::map<DropSite, std::uint64_t> m_bySite;
 };
 
 } // namespace stackscope::report

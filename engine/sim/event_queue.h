@@ -6,7 +6,6 @@
 #include "sim/time.h"
 
 #include <cstdint>
-#include <queue>
 #include <vector>
 
 namespace stackscope {
@@ -33,24 +32,46 @@ class EventQueue {
 public:
     void schedule(Event e) {
         e.seq = m_nextSeq++;
-        m_heap.push(e);
+        // Sift up: parents later than e move down into the hole until e's place is found.
+        std::size_t hole = m_heap.size();
+        m_heap.push_back(e);
+        while (hole > 0) {
+            const std::size_t parent = (hole - 1) / 2;
+            if (!earlier(e, m_heap[parent])) break;
+            m_heap[hole] = m_heap[parent];
+            hole = parent;
+        }
+        m_heap[hole] = e;
     }
     bool empty() const { return m_heap.empty(); }
-    const Event& top() const { return m_heap.top(); }
+    const Event& top() const { return m_heap.front(); }
     Event pop() {
-        Event e = m_heap.top();
-        m_heap.pop();
-        return e;
+        const Event first = m_heap.front();
+        const Event last = m_heap.back();
+        m_heap.pop_back();
+        const std::size_t n = m_heap.size();
+        if (n == 0) return first;
+        // Sift down: the earlier child moves up into the hole until `last` fits there.
+        std::size_t hole = 0;
+        for (;;) {
+            std::size_t child = 2 * hole + 1;
+            if (child >= n) break;
+            if (child + 1 < n && earlier(m_heap[child + 1], m_heap[child])) ++child;
+            if (!earlier(m_heap[child], last)) break;
+            m_heap[hole] = m_heap[child];
+            hole = child;
+        }
+        m_heap[hole] = last;
+        return first;
     }
     std::size_t size() const { return m_heap.size(); }
 
 private:
-    struct Later {
-        bool operator()(const Event& a, const Event& b) const {
-            return a.time != b.time ? a.time > b.time : a.seq > b.seq;
-        }
-    };
-    std::priority_queue<Event, std::vector<Event>, Later> m_heap;
+    // (time, seq) is unique per event, so the pop order does not depend on the heap's shape.
+    static bool earlier(const Event& a, const Event& b) {
+        return a.time != b.time ? a.time < b.time : a.seq < b.seq;
+    }
+    std::vector<Event> m_heap; // binary min-heap on (time, seq)
     std::uint64_t m_nextSeq = 0;
 };
 

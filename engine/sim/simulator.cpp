@@ -12,6 +12,7 @@ Simulator::Simulator(const HostConfig& config, std::uint64_t seed)
 
 Simulator::Simulator(const Simulator& other) : m_host(std::make_unique<stack::Host>(*other.m_host)) {
     m_host->traceObservers.clear();
+    m_host->dropObservers.clear();
     m_host->txObservers.clear();
 }
 
@@ -19,6 +20,7 @@ Simulator& Simulator::operator=(const Simulator& other) {
     if (this != &other) {
         m_host = std::make_unique<stack::Host>(*other.m_host);
         m_host->traceObservers.clear();
+        m_host->dropObservers.clear();
         m_host->txObservers.clear();
     }
     return *this;
@@ -33,6 +35,7 @@ void Simulator::setInput(std::shared_ptr<const std::vector<InputFrame>> frames) 
 }
 void Simulator::setInput(FrameSource* source) { m_host->setInput(source); }
 void Simulator::addTraceObserver(TraceObserver* o) { m_host->traceObservers.push_back(o); }
+void Simulator::addDropObserver(DropObserver* o) { m_host->dropObservers.push_back(o); }
 void Simulator::addTxObserver(TxObserver* o) { m_host->txObservers.push_back(o); }
 void Simulator::setJournalling(bool on) { m_host->counters().setJournalling(on); }
 bool Simulator::tracing() const { return m_host->tracing(); }

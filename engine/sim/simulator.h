@@ -59,6 +59,8 @@ public:
     void setInput(FrameSource* source);
 
     void addTraceObserver(TraceObserver* observer);
+    // Drops by reason without the cost of tracing every stage (see DropObserver).
+    void addDropObserver(DropObserver* observer);
     void addTxObserver(TxObserver* observer);
     // Attach the counter changes of each step to its trace event (for rewinding views).
     void setJournalling(bool on);

@@ -62,6 +62,14 @@ public:
     virtual void onTrace(const TraceEvent& event) = 0;
 };
 
+// Sees every packet freed with a drop reason, as the kfree_skb tracepoint does, whether or
+// not a TraceObserver is listening; stage says where (its kernel function is the caller).
+class DropObserver {
+public:
+    virtual ~DropObserver() = default;
+    virtual void onDrop(DropReason reason, Stage stage) = 0;
+};
+
 // "0.000001000 cpu0 softirq ip_rcv_core #12 eth0 DROP IP_CSUM: bad header checksum"
 std::string formatTraceLine(const TraceEvent& e, std::string_view ifname);
 

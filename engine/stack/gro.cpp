@@ -122,8 +122,8 @@ std::uint32_t Host::rxHash(const Skb& skb) {
 }
 
 const Host::GroNapi* Host::groNapi(int ifindex) const {
-    auto it = m_gro.find(ifindex);
-    return it == m_gro.end() ? nullptr : &it->second;
+    return ifindex >= 0 && std::size_t(ifindex) < m_gro.size() ? &m_gro[std::size_t(ifindex)]
+                                                               : nullptr;
 }
 
 void Host::napi_gro_receive(GroNapi& napi, Skb&& skb) {

@@ -282,13 +282,15 @@ void Host::releaseDropped(Skb& skb, DropReason reason) {
     if (skb.ct && !m_conntrack.isConfirmed(skb.ct)) m_conntrack.destroyUnconfirmed(skb.ct);
 }
 
-void Host::dropQuiet(Skb& skb, DropReason reason) {
+void Host::dropQuiet(Skb& skb, Stage stage, DropReason reason) {
     releaseDropped(skb, reason);
+    for (auto* o : dropObservers) o->onDrop(reason, stage);
     countTrace();
 }
 
 void Host::drop(Skb& skb, Stage stage, DropReason reason, std::string detail) {
     releaseDropped(skb, reason);
+    for (auto* o : dropObservers) o->onDrop(reason, stage);
     trace(skb, stage, Verdict::Dropped, std::move(detail), reason);
 }
 

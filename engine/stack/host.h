@@ -166,6 +166,9 @@ public:
     Nanos now() const { return m_now; }
 
     std::vector<TraceObserver*> traceObservers;
+    // Told of every drop whether or not anyone traces: counting drops by reason must not
+    // cost what building a trace event for every stage of every packet costs.
+    std::vector<DropObserver*> dropObservers;
     std::vector<TxObserver*> txObservers;
 
     const HostConfig& config() const { return m_config; }
@@ -195,7 +198,7 @@ public:
     void drop(Skb& skb, Stage stage, DropReason reason, std::string detail);
     // The same effects without building an event, for runs nobody traces (trace_macros.h).
     void countTrace() { ++m_traceCount; }
-    void dropQuiet(Skb& skb, DropReason reason);
+    void dropQuiet(Skb& skb, Stage stage, DropReason reason);
     void releaseDropped(Skb& skb, DropReason reason); // what every drop does, traced or not
 
     // --- receive: nic.cpp (driver, NAPI, net_rx_action) ---
@@ -233,7 +236,7 @@ public:
         std::uint32_t rxCount = 0;  // segments on rxList
         std::uint32_t groBitmask = 0; // napi->gro_bitmask: the hash lists holding packets
     };
-    const GroNapi* groNapi(int ifindex) const; // nullptr before the device's first poll
+    const GroNapi* groNapi(int ifindex) const; // nullptr before the first poll
     // The NIC's receive hash (RSS Toeplitz, default key): addresses, and ports for TCP.
     static std::uint32_t rxHash(const Skb& skb);
     // napi_complete_done (flushOld false) or a poll that used its whole weight (true):
@@ -247,7 +250,9 @@ private:
     void napi_gro_flush(GroNapi& napi, bool flushOld);
     void gro_normal_one(GroNapi& napi, Skb&& skb, std::uint16_t segs);
     void gro_normal_list(GroNapi& napi);
-    std::map<int, GroNapi> m_gro; // by ifindex
+    // By ifindex, sized to every device at the first poll so that a poll nested inside
+    // another (veth_xmit runs the softirq) never moves the outer poll's instance.
+    std::vector<GroNapi> m_gro;
 
 public:
     // --- end gro ---

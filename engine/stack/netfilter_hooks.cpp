@@ -16,6 +16,8 @@
 #include "wire/tcp.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <optional>
 #include <span>
 
@@ -62,6 +64,35 @@ std::span<const HookTable> tablesAt(NfHook hook) {
 netfilter::Hook toHook(NfHook h) {
     return netfilter::Hook(std::uint8_t(h));
 }
+
+// inet_dev_addr_type over the host's FIB, for the addrtype match.
+struct FibAddrTypes final : netfilter::AddrTypeResolver {
+    explicit FibAddrTypes(const Fib& f) : fib(f) {}
+    netfilter::AddrType classify(wire::Ipv4Address a, std::string_view) const override {
+        using netfilter::AddrType;
+        if (a.isMulticast()) return AddrType::Multicast;
+        if (a.isLimitedBroadcast()) return AddrType::Broadcast;
+        FibResult r = fib.lookup(a);
+        if (!r.entry) return AddrType::Unreachable;
+        switch (r.entry->type) {
+        case RouteType::Local:
+            return AddrType::Local;
+        case RouteType::Broadcast:
+            return AddrType::Broadcast;
+        case RouteType::Blackhole:
+            return AddrType::Blackhole;
+        case RouteType::Unreachable:
+            return AddrType::Unreachable;
+        case RouteType::Prohibit:
+            return AddrType::Prohibit;
+        case RouteType::Throw:
+            return AddrType::Throw;
+        default:
+            return AddrType::Unicast;
+        }
+    }
+    const Fib& fib;
+};
 
 // Collects the rules a TRACE-marked packet passes, for xtables-monitor style lines.
 struct TraceCollector final : netfilter::TraceSink {
@@ -201,34 +232,21 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
     using netfilter::CtState;
     using netfilter::NatManip;
 
-    auto classifyAddress = [this](wire::Ipv4Address a, std::string_view) {
-        using netfilter::AddrType;
-        if (a.isMulticast()) return AddrType::Multicast;
-        if (a.isLimitedBroadcast()) return AddrType::Broadcast;
-        FibResult r = m_fib.lookup(a);
-        if (!r.entry) return AddrType::Unreachable;
-        switch (r.entry->type) {
-        case RouteType::Local:
-            return AddrType::Local;
-        case RouteType::Broadcast:
-            return AddrType::Broadcast;
-        case RouteType::Blackhole:
-            return AddrType::Blackhole;
-        case RouteType::Unreachable:
-            return AddrType::Unreachable;
-        case RouteType::Prohibit:
-            return AddrType::Prohibit;
-        case RouteType::Throw:
-            return AddrType::Throw;
-        default:
-            return AddrType::Unicast;
-        }
-    };
+    const std::span<const HookTable> tables = tablesAt(hook);
+    // Without connection tracking, a hook none of whose tables exists leaves the packet
+    // alone: iptables-nft has registered nothing there.
+    if (!m_ctActive && !skb.ct &&
+        std::none_of(tables.begin(), tables.end(),
+                     [&](const HookTable& ht) { return m_rules.table(ht.table).present; }))
+        return true;
+
+    const FibAddrTypes addrTypes(m_fib);
     // What every table at this hook sees of the devices, set up at the first table present:
     // a hook whose tables do not exist costs no lookups.
     std::string_view inDev, outDev;
-    std::optional<netfilter::AddrTypeResolver> addrType;
-    const std::string_view chainName = netfilter::hookChainName(toHook(hook));
+    bool devicesKnown = false;
+    // Names for the narration, looked up only when a text is built.
+    auto chainName = [hook] { return netfilter::hookChainName(toHook(hook)); };
     bool notrack = false;
 
     // nf_conntrack_in (priority -200) runs after the raw table, at PRE_ROUTING and LOCAL_OUT.
@@ -253,6 +271,8 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
 
     auto natStep = [&](const HookTable& ht, netfilter::PacketInfo& p) -> bool {
         const NatManip manip = netfilter::hookManip(toHook(hook)).value_or(NatManip::Dst);
+        // The narration, written only when someone traces.
+        const bool narrate = tracing();
         std::string what;
         if (skb.ct && !m_conntrack.hasBinding(skb.ct, manip)) {
             netfilter::TraversalResult r = m_rules.traverse(ht.table, toHook(hook), p, m_now);
@@ -271,21 +291,24 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
                 }
                 if (!m_conntrack.setupNat(skb.ct, manip, r.nat, masq, redirect)) {
                     SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP,
-                            fmt::format("nat {}: no free tuple for {}", chainName,
+                            fmt::format("nat {}: no free tuple for {}", chainName(),
                                         m_rules.ruleText(ht.table, r.chain, r.position)));
                     return false;
                 }
-                what = fmt::format("nat {}: {} sets the binding", chainName,
-                                   m_rules.ruleText(ht.table, r.chain, r.position));
+                if (narrate)
+                    what = fmt::format("nat {}: {} sets the binding", chainName(),
+                                       m_rules.ruleText(ht.table, r.chain, r.position));
             } else {
                 m_conntrack.setNullBinding(skb.ct, manip);
-                what = fmt::format("nat {}: no NAT rule matched, null binding", chainName);
+                if (narrate)
+                    what = fmt::format("nat {}: no NAT rule matched, null binding", chainName());
             }
         } else if (skb.ct) {
-            what = fmt::format("nat {}: connection already bound, the table is not consulted",
-                               chainName);
-        } else {
-            what = fmt::format("nat {}: untracked packet, not translated", chainName);
+            if (narrate)
+                what = fmt::format("nat {}: connection already bound, the table is not consulted",
+                                   chainName());
+        } else if (narrate) {
+            what = fmt::format("nat {}: untracked packet, not translated", chainName());
         }
         if (skb.ct) {
             auto res = m_conntrack.natPacket(
@@ -296,7 +319,7 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
                         what + "; the packet cannot be translated");
                 return false;
             }
-            if (res.changed) what += "; addresses rewritten";
+            if (res.changed && narrate) what += "; addresses rewritten";
             SS_TRACE(skb, ht.stage, Verdict::Continue, what, DropReason::None, res.changed);
         } else {
             SS_TRACE(skb, ht.stage, Verdict::Continue, what);
@@ -304,18 +327,18 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
         return true;
     };
 
-    for (const HookTable& ht : tablesAt(hook)) {
+    for (const HookTable& ht : tables) {
         if (m_ctActive && (hook == NfHook::PreRouting || hook == NfHook::LocalOut) &&
             ht.table != TableId::Raw)
             conntrackIn();
         const auto& table = m_rules.table(ht.table);
         if (!table.present) continue;
-        if (!addrType) {
+        if (!devicesKnown) {
             const Device* inDevice = device(in);
             const Device* outDevice = device(out);
             if (inDevice) inDev = inDevice->config.name;
             if (outDevice) outDev = outDevice->config.name;
-            addrType.emplace(classifyAddress);
+            devicesKnown = true;
         }
         netfilter::PacketInfo p;
         p.ip = std::span<const std::uint8_t>(skb.data.data() + skb.network, skb.l3Length);
@@ -333,7 +356,7 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
             p.ctDnat = m_conntrack.isNatted(skb.ct, NatManip::Dst);
         }
         p.pktType = netfilter::PktType(std::uint8_t(skb.pktType));
-        p.addrType = &*addrType;
+        p.addrType = &addrTypes;
         if (ht.table == TableId::Nat) {
             if (!natStep(ht, p)) return false;
             continue;
@@ -368,7 +391,6 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
             return out;
         };
         if (r.newTtl) wire::setTtl(skb.l3(), *r.newTtl);
-        const std::string_view tableName = netfilter::tableName(ht.table);
         if (r.verdict == netfilter::Verdict::Drop) {
             if (r.reject) {
                 if (auto code = rejectCode(*r.reject))
@@ -378,7 +400,7 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
             }
             SS_DROP(skb, ht.stage, DropReason::NETFILTER_DROP,
                     fmt::format(
-                        "{} {}: {}{}{}", tableName, chainName, who(),
+                        "{} {}: {}{}{}", netfilter::tableName(ht.table), chainName(), who(),
                         r.reject ? fmt::format(" (REJECT {})", netfilter::rejectWithName(*r.reject))
                                  : std::string(),
                         logs()));
@@ -386,7 +408,7 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
         }
         SS_TRACE(
             skb, ht.stage, Verdict::Continue,
-            fmt::format("{} {}: {}{}{}", tableName, chainName,
+            fmt::format("{} {}: {}{}{}", netfilter::tableName(ht.table), chainName(),
                         r.position > 0 ? who() : std::string("no rule decided, ") + who(),
                         r.markChanged ? fmt::format(", mark now 0x{:x}", skb.mark) : std::string(),
                         logs()),

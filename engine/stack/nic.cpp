@@ -54,10 +54,9 @@ void Host::netdevReceive(InputFrame&& frame) {
         // Runts never leave the MAC: counted as a length error by the driver.
         m_counters.addLink(d->config.ifindex, LinkStat::rx_length_errors);
         m_counters.addLink(d->config.ifindex, LinkStat::rx_errors);
-        SS_TRACE(skb, Stage::NicRx, Verdict::Dropped,
-              fmt::format("frame of {} bytes is shorter than an Ethernet header: rx_length_errors",
-                          skb.data.size()),
-              DropReason::PKT_TOO_SMALL);
+        SS_DROP(skb, Stage::NicRx, DropReason::PKT_TOO_SMALL,
+                fmt::format("frame of {} bytes is shorter than an Ethernet header: rx_length_errors",
+                            skb.data.size()));
         return;
     }
     if (frame.l2Synthesized) addressSynthesized(skb.data, frame.l2PacketType, d->config.mac);
@@ -82,10 +81,9 @@ void Host::netdevReceive(InputFrame&& frame) {
     }
     if (d->rxRing.size() >= d->config.rxRing) {
         m_counters.addLink(d->config.ifindex, LinkStat::rx_missed_errors);
-        SS_TRACE(skb, Stage::RxRing, Verdict::Dropped,
-              fmt::format("RX ring full ({} descriptors): the NIC drops the frame, rx_missed_errors +1",
-                          d->config.rxRing),
-              DropReason::FULL_RING);
+        SS_DROP(skb, Stage::RxRing, DropReason::FULL_RING,
+                fmt::format("RX ring full ({} descriptors): the NIC drops the frame, rx_missed_errors +1",
+                            d->config.rxRing));
         return;
     }
     SS_TRACE(skb, Stage::NicRx, Verdict::Continue,
@@ -144,7 +142,9 @@ void Host::net_rx_action(int cpu) {
 int Host::napi_poll(int ifindex, int budget) {
     Device* d = dev(ifindex);
     if (!d) return 0;
-    GroNapi& napi = m_gro[ifindex];
+    if (std::size_t(ifindex) >= m_gro.size())
+        m_gro.resize(std::max(std::size_t(ifindex) + 1, m_devices.size()));
+    GroNapi& napi = m_gro[std::size_t(ifindex)];
     int work = 0;
     while (work < budget && !d->rxRing.empty()) {
         Skb skb = d->rxRing.takeFront();

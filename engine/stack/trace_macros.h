@@ -6,4 +6,4 @@
 
 #define SS_TRACE(...) (tracing() ? trace(__VA_ARGS__) : countTrace())
 #define SS_DROP(skb, stage, reason, ...)                                                           \
-    (tracing() ? drop(skb, stage, reason, __VA_ARGS__) : dropQuiet(skb, reason))
+    (tracing() ? drop(skb, stage, reason, __VA_ARGS__) : dropQuiet(skb, stage, reason))

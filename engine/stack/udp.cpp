@@ -75,7 +75,7 @@ void Host::__udp4_lib_rcv(Skb&& skb) {
     const std::uint16_t sport = udp.srcPort(), dport = udp.dstPort();
 
     // Once, not per socket, and without copying the name.
-    const Device* inDevice = device(skb.device);
+    const Device* inDevice = dev(skb.device);
     const std::string_view inDev =
         inDevice ? std::string_view(inDevice->config.name) : std::string_view();
     if (skb.dst.broadcast || skb.dst.type == RtType::Multicast) {

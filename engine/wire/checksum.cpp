@@ -34,12 +34,24 @@ std::uint32_t checksumPartial(std::span<const std::uint8_t> data, std::uint32_t 
     }
     for (; n >= 8; p += 8, n -= 8)
         add(load(p));
-    if (n > 0) {
-        // The tail keeps its byte positions in a zeroed word: a lone last byte is padded
-        // with a zero byte exactly as RFC 1071 pads it.
-        std::uint64_t tail = 0;
-        std::memcpy(&tail, p, n);
-        add(tail);
+    // The tail starts on a 16-bit word boundary, and a word counts the same at any such
+    // position in the sum (2^16 is 1 modulo 0xffff), so its pieces are added as they are.
+    if (n & 4) {
+        std::uint32_t word;
+        std::memcpy(&word, p, sizeof word);
+        add(word);
+        p += 4;
+    }
+    if (n & 2) {
+        std::uint16_t word;
+        std::memcpy(&word, p, sizeof word);
+        add(word);
+        p += 2;
+    }
+    if (n & 1) {
+        // A lone last byte is the high byte of a big-endian word padded with zero.
+        add(std::endian::native == std::endian::little ? std::uint64_t(p[0])
+                                                       : std::uint64_t(p[0]) << 8);
     }
     // Fold with end-around carries: 64 -> 32 -> 16 bits.
     std::uint64_t acc64 = acc + carries;

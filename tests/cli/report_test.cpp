@@ -37,30 +37,14 @@ Counters sampleCounters(const HostConfig& h) {
     return c;
 }
 
-TraceEvent dropEvent(Stage stage, std::string_view function, DropReason reason) {
-    TraceEvent e;
-    e.stage = stage;
-    e.function = function;
-    e.verdict = Verdict::Dropped;
-    e.reason = reason;
-    return e;
-}
-
 DropCounter sampleDrops() {
     DropCounter d;
-    for (int i = 0; i < 4; ++i)
-        d.onTrace(dropEvent(Stage::UdpRcv, "__udp4_lib_rcv", DropReason::NO_SOCKET));
-    d.onTrace(dropEvent(Stage::FilterInput, "iptable_filter_hook", DropReason::NETFILTER_DROP));
-    d.onTrace(dropEvent(Stage::FilterForward, "iptable_filter_hook", DropReason::NETFILTER_DROP));
-    d.onTrace(dropEvent(Stage::FilterInput, "iptable_filter_hook", DropReason::NETFILTER_DROP));
-    // A drop the model could not name, and events that are not drops at all.
-    d.onTrace(dropEvent(Stage::IpRcv, "ip_rcv_core", DropReason::None));
-    TraceEvent pass = dropEvent(Stage::IpRcv, "ip_rcv_core", DropReason::None);
-    pass.verdict = Verdict::Continue;
-    d.onTrace(pass);
-    TraceEvent consumed = dropEvent(Stage::ArpRcv, "arp_rcv", DropReason::Consumed);
-    consumed.verdict = Verdict::Consumed;
-    d.onTrace(consumed);
+    for (int i = 0; i < 4; ++i) d.onDrop(DropReason::NO_SOCKET, Stage::UdpRcv);
+    d.onDrop(DropReason::NETFILTER_DROP, Stage::FilterInput);
+    d.onDrop(DropReason::NETFILTER_DROP, Stage::FilterForward);
+    d.onDrop(DropReason::NETFILTER_DROP, Stage::FilterInput);
+    // A drop the model could not name.
+    d.onDrop(DropReason::None, Stage::IpRcv);
     return d;
 }
 
@@ -206,6 +190,18 @@ TEST_CASE("drop counter counts drops by reason and by place") {
     CHECK(d.bySite().size() == 4);
     CHECK(d.bySite().at(DropSite{DropReason::NETFILTER_DROP, Stage::FilterInput,
                                  "iptable_filter_hook"}) == 2);
+}
+
+TEST_CASE("drop counter adds named places to the counted ones") {
+    DropCounter d = sampleDrops();
+    CHECK(d.count(DropReason::NO_SOCKET) == 4); // folds the pending counts into the maps
+    d.onDrop(DropReason::NO_SOCKET, Stage::UdpRcv);
+    d.add(DropReason::NO_SOCKET, Stage::UdpRcv, "__udp4_lib_rcv", 2);
+    d.add(DropReason::Consumed, Stage::ArpRcv, "arp_rcv");
+    CHECK(d.total() == 12);
+    CHECK(d.count(DropReason::NO_SOCKET) == 7);
+    CHECK(d.count(DropReason::NOT_SPECIFIED) == 2);
+    CHECK(d.bySite().at(DropSite{DropReason::NO_SOCKET, Stage::UdpRcv, "__udp4_lib_rcv"}) == 7);
 }
 
 TEST_CASE("drops view groups by reason, then by stage and kernel function") {

@@ -147,7 +147,7 @@ TEST_CASE("a live session answers ARP, ping and UDP on a TAP and records what it
     Nanos now = 0;
     Simulator sim(config, 1);
     report::DropCounter drops;
-    sim.addTraceObserver(&drops);
+    sim.addDropObserver(&drops);
     std::string liveCounters;
     Nanos end = 0, lastInput = 0;
     {
@@ -226,7 +226,7 @@ TEST_CASE("a live session answers ARP, ping and UDP on a TAP and records what it
         REQUIRE(reader);
         Simulator replay(config, 1);
         report::DropCounter replayDrops;
-        replay.addTraceObserver(&replayDrops);
+        replay.addDropObserver(&replayDrops);
         replay.setInput(reader.get());
         replay.run(end - lastInput);
         CHECK(reader->framesRead() == 7);
