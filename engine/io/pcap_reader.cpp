@@ -2,6 +2,7 @@
 #include "io/pcap_reader.h"
 
 #include "io/link_header.h"
+#include "sim/frame_buffers.h"
 
 #include <fmt/format.h>
 #include <pcap/pcap.h>
@@ -182,6 +183,7 @@ std::optional<InputFrame> PcapReader::next() {
         }
         ++m_framesRead;
         InputFrame frame;
+        frame.bytes = frame_buffers::take();
         frame.captureNumber = m_framesRead;
         frame.time = frameTime(header->ts.tv_sec, header->ts.tv_usec);
         frame.device = m_device;

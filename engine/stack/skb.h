@@ -5,6 +5,7 @@
 #pragma once
 
 #include "sim/drop_reason.h"
+#include "sim/frame_buffers.h"
 #include "sim/time.h"
 #include "sim/trace.h"
 #include "wire/address.h"
@@ -40,6 +41,16 @@ struct Dst {
 };
 
 struct Skb {
+    Skb() = default;
+    Skb(const Skb&) = default;
+    Skb(Skb&&) noexcept = default;
+    Skb& operator=(const Skb&) = default;
+    Skb& operator=(Skb&&) noexcept = default;
+    // kfree_skb: the bytes go back to the frame buffer pool for the next received frame.
+    ~Skb() {
+        if (data.capacity() != 0) frame_buffers::give(std::move(data));
+    }
+
     PacketId id = kNoPacket;
     std::vector<std::uint8_t> data; // from the Ethernet header
     std::uint16_t network = 14;     // offset of the IP/ARP header
