@@ -445,7 +445,7 @@ private:
     std::uint16_t tcpInetId(const TcpFlowKey& key);
     RecordedOutput m_recorded;
     RecordedOutputTap m_recordedTap;
-    std::deque<InputFrame> m_readAhead; // received frames read ahead, in order
+    RingQueue<InputFrame> m_readAhead; // received frames read ahead, in order
     Nanos m_readAheadTime = 0;          // time of the last frame read from the source
     bool m_readAheadDone = false;
     std::size_t m_recordScan = 0;       // in-memory: frames before this were looked at

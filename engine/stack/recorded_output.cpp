@@ -450,9 +450,11 @@ bool Host::isOwnFrame(const InputFrame& frame) const {
     if (!cfg || frame.bytes.size() < wire::kEthHeaderLen) return false;
     // Our source MAC; a frame also addressed to our MAC is not one we sent on this wire
     // (local traffic never leaves through it), so it stays input.
-    if (!frame.l2Synthesized)
-        return std::equal(cfg->mac.bytes.begin(), cfg->mac.bytes.end(), frame.bytes.begin() + kEthSrcOffset) &&
-               !std::equal(cfg->mac.bytes.begin(), cfg->mac.bytes.end(), frame.bytes.begin());
+    if (!frame.l2Synthesized) {
+        const std::uint8_t* ours = cfg->mac.bytes.data();
+        return wire::sameMacBytes(ours, frame.bytes.data() + kEthSrcOffset) &&
+               !wire::sameMacBytes(ours, frame.bytes.data());
+    }
     // Raw IP (and cooked frames marked as received): our own source address on this interface.
     auto ip = ipOf(frame.bytes);
     if (!ip) return false;
@@ -500,8 +502,14 @@ void Host::readAhead() {
 
 const InterfaceConfig* Host::inputInterface(std::string_view name) const {
     const auto& all = m_config.interfaces;
-    if (m_inputInterfaceHint < all.size() && all[m_inputInterfaceHint].name == name)
-        return &all[m_inputInterfaceHint];
+    if (m_inputInterfaceHint < all.size()) {
+        // Every frame of a capture names the same interface: compared in line, as interface
+        // names are short (IFNAMSIZ), rather than through a call to memcmp.
+        const std::string& hinted = all[m_inputInterfaceHint].name;
+        bool same = hinted.size() == name.size();
+        for (std::size_t i = 0; same && i < name.size(); ++i) same = hinted[i] == name[i];
+        if (same) return &all[m_inputInterfaceHint];
+    }
     const InterfaceConfig* found = m_config.findInterface(name);
     if (found) m_inputInterfaceHint = std::size_t(found - all.data());
     return found;

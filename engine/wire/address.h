@@ -5,11 +5,25 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace stackscope::wire {
+
+// Six bytes compared as a four- and a two-byte load, not a call to memcmp: every
+// received frame compares its destination with the interface's address.
+inline bool sameMacBytes(const std::uint8_t* a, const std::uint8_t* b) {
+    std::uint32_t a4, b4;
+    std::uint16_t a2, b2;
+    std::memcpy(&a4, a, 4);
+    std::memcpy(&b4, b, 4);
+    std::memcpy(&a2, a + 4, 2);
+    std::memcpy(&b2, b + 4, 2);
+    return a4 == b4 && a2 == b2;
+}
 
 struct MacAddress {
     std::array<std::uint8_t, 6> bytes{};
@@ -21,6 +35,10 @@ struct MacAddress {
     constexpr bool isMulticast() const { return (bytes[0] & 0x01) != 0; }
     constexpr bool isZero() const { return *this == MacAddress{}; }
     constexpr auto operator<=>(const MacAddress&) const = default;
+    constexpr bool operator==(const MacAddress& other) const {
+        if (std::is_constant_evaluated()) return bytes == other.bytes;
+        return sameMacBytes(bytes.data(), other.bytes.data());
+    }
 };
 
 // An IPv4 address held in host byte order so comparisons and masks are plain integer ops.
