@@ -6,31 +6,40 @@
 #
 #   scripts/bench.sh [BUILD_DIR]
 #
-# Without BUILD_DIR the release preset is configured and built (build/release).
-# FRAMES (default 1000000) sets the capture size; KEEP_CAPTURE=1 keeps the
-# temporary folder with the capture; RSS_TOOL=proc samples /proc/PID/status
-# instead of using GNU time. The target: the whole path, with a 200-rule
-# ruleset, in at most twice tcpdump's time and under 100 MB. When the UI is
-# built it also prints the diagram's frame time with a thousand tokens moving
-# (target: 60 frames a second).
+# Without BUILD_DIR it measures two builds: the release preset (build/release)
+# and the same code built with profile-guided optimisation (scripts/build-pgo.sh,
+# build/pgo). With BUILD_DIR it measures that build alone.
+# FRAMES (default 1000000) sets the capture size; REPEAT (default 5) how often
+# each command runs, interleaved, the table showing the median time and the
+# largest peak memory; KEEP_CAPTURE=1 keeps the temporary folder with the
+# capture; RSS_TOOL=proc samples /proc/PID/status instead of using GNU time.
+# The target: the whole path, with a 200-rule ruleset, in at most twice
+# tcpdump's time and under 100 MB. When the UI is built it also prints the
+# diagram's frame time with a thousand tokens moving (target: 60 frames a second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source_dir=$PWD
 frames=${FRAMES:-1000000}
+repeat=${REPEAT:-5}
 
+# builds[i] is measured under labels[i].
 if [[ $# -ge 1 ]]; then
-    build_dir=$(cd "$1" && pwd)
+    builds=("$(cd "$1" && pwd)")
+    labels=("stackscope-cli")
+    cmake --build "${builds[0]}" --target stackscope-cli stackscope-make-capture --parallel "$(nproc)"
 else
     cmake --preset release >/dev/null
-    build_dir=$source_dir/build/release
+    cmake --build build/release --target stackscope-cli stackscope-make-capture --parallel "$(nproc)"
+    scripts/build-pgo.sh build/pgo
+    builds=("$source_dir/build/release" "$source_dir/build/pgo")
+    labels=("release" "release+pgo")
 fi
-cmake --build "$build_dir" --target stackscope-cli stackscope-make-capture --parallel "$(nproc)"
-
-cli=$build_dir/app/stackscope-cli
+build_dir=${builds[0]}
 make_capture=$build_dir/bench/stackscope-make-capture
-for tool in "$cli" "$make_capture"; do
-    [[ -x $tool ]] || { echo "bench.sh: $tool was not built" >&2; exit 1; }
+for b in "${builds[@]}"; do
+    [[ -x $b/app/stackscope-cli ]] || { echo "bench.sh: $b/app/stackscope-cli was not built" >&2; exit 1; }
 done
+[[ -x $make_capture ]] || { echo "bench.sh: $make_capture was not built" >&2; exit 1; }
 have_tcpdump=1
 command -v tcpdump >/dev/null || { have_tcpdump=0; echo "bench.sh: tcpdump not found, no baseline" >&2; }
 
@@ -87,35 +96,53 @@ measure() {
 }
 
 : >"$results"
-if [[ $have_tcpdump == 1 ]]; then
-    echo "Running tcpdump -r"
-    measure tcpdump tcpdump -r "$capture" -w /dev/null
-fi
-echo "Running stackscope-cli on bench.scn"
-measure stackscope-cli "$cli" run "$source_dir/bench/bench.scn" --rx eth0="$capture" \
-    --settle 1s --show nstat
-
 rules_scn=$source_dir/bench/bench-200-rules.scn
-if "$cli" check "$rules_scn" >"$work/check.txt" 2>&1; then
-    echo "Running stackscope-cli on bench-200-rules.scn"
-    measure stackscope-cli+200-rules "$cli" run "$rules_scn" --rx eth0="$capture" \
-        --settle 1s --show nstat
-else
-    echo "Skipping the 200-rule run: this build rejects bench-200-rules.scn:"
+with_rules=1
+if ! "${builds[0]}/app/stackscope-cli" check "$rules_scn" >"$work/check.txt" 2>&1; then
+    with_rules=0
+    echo "Skipping the 200-rule runs: this build rejects bench-200-rules.scn:"
     sed 's/^/    /' "$work/check.txt" | head -5
 fi
+# The commands take turns, so a slow spell of a shared machine hits them alike.
+for ((round = 1; round <= repeat; ++round)); do
+    echo "Round $round of $repeat"
+    if [[ $have_tcpdump == 1 ]]; then
+        measure tcpdump tcpdump -r "$capture" -w /dev/null
+    fi
+    for i in "${!builds[@]}"; do
+        cli=${builds[$i]}/app/stackscope-cli
+        measure "${labels[$i]}" "$cli" run "$source_dir/bench/bench.scn" --rx eth0="$capture" \
+            --settle 1s --show nstat
+        if [[ $with_rules == 1 ]]; then
+            measure "${labels[$i]}+200-rules" "$cli" run "$rules_scn" --rx eth0="$capture" \
+                --settle 1s --show nstat
+        fi
+    done
+done
 
 echo
+# Per command: the median time and the largest peak memory over the rounds.
 awk -v frames="$frames" '
-    { name[NR] = $1; secs[NR] = $2; rss[NR] = $3; if ($1 == "tcpdump") base = $2 }
+    !($1 in seen) { seen[$1] = 1; order[++n] = $1 }
+    { t[$1, ++count[$1]] = $2; if ($3 > rss[$1]) rss[$1] = $3 }
     END {
-        printf "%-26s %10s %9s %12s %13s %12s\n", "run", "packets", "seconds", "packets/s",
+        for (k = 1; k <= n; ++k) {
+            name = order[k]; m = count[name]
+            for (i = 1; i <= m; ++i) v[i] = t[name, i]
+            for (i = 2; i <= m; ++i) for (j = i; j > 1 && v[j - 1] > v[j]; --j) {
+                x = v[j]; v[j] = v[j - 1]; v[j - 1] = x
+            }
+            med[name] = m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+        }
+        base = ("tcpdump" in med) ? med["tcpdump"] : 0
+        printf "%-26s %10s %9s %12s %13s %12s\n", "run (median)", "packets", "seconds", "packets/s",
                "peak RSS MB", "vs tcpdump"
-        for (i = 1; i <= NR; ++i) {
-            ratio = base > 0 ? sprintf("%.2fx", secs[i] / base) : "-"
-            pps = secs[i] > 0 ? frames / secs[i] : 0
-            printf "%-26s %10d %9.3f %12.0f %13.1f %12s\n", name[i], frames, secs[i], pps,
-                   rss[i] / 1024, ratio
+        for (k = 1; k <= n; ++k) {
+            name = order[k]
+            ratio = base > 0 ? sprintf("%.2fx", med[name] / base) : "-"
+            pps = med[name] > 0 ? frames / med[name] : 0
+            printf "%-26s %10d %9.3f %12.0f %13.1f %12s\n", name, frames, med[name], pps,
+                   rss[name] / 1024, ratio
         }
     }' "$results"
 

@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "wire/checksum.h"
 
-#include <algorithm>
 #include <bit>
 #include <cstring>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace stackscope::wire {
 
@@ -31,32 +26,6 @@ std::uint32_t checksumPartial(std::span<const std::uint8_t> data, std::uint32_t 
         std::memcpy(&word, at, sizeof word);
         return word;
     };
-#if defined(__SSE2__)
-    // Sixteen bytes at a time: each 32-bit lane takes the low and the high 16-bit word of
-    // its four bytes into two accumulators, which cannot overflow within kBlock rounds
-    // (each round adds at most 0xffff to a lane).
-    constexpr std::size_t kBlock = 0x8000;
-    while (n >= 16) {
-        __m128i lows = _mm_setzero_si128(), highs = _mm_setzero_si128();
-        const __m128i mask = _mm_set1_epi32(0xffff);
-        std::size_t rounds = std::min(n / 16, kBlock);
-        n -= rounds * 16;
-        for (; rounds > 0; --rounds, p += 16) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-            lows = _mm_add_epi32(lows, _mm_and_si128(v, mask));
-            highs = _mm_add_epi32(highs, _mm_srli_epi32(v, 16));
-        }
-        // Each lane sum is below 2^32 and counts the same anywhere in the 64-bit sum once
-        // its words are in native order: low words at bit 0, high words at bit 16.
-        alignas(16) std::uint32_t l[4], h[4];
-        _mm_store_si128(reinterpret_cast<__m128i*>(l), lows);
-        _mm_store_si128(reinterpret_cast<__m128i*>(h), highs);
-        for (int i = 0; i < 4; ++i) {
-            add(l[i]);
-            add(std::uint64_t(h[i]) << 16);
-        }
-    }
-#endif
     for (; n >= 32; p += 32, n -= 32) {
         add(load(p));
         add(load(p + 8));
