@@ -11,14 +11,36 @@ namespace {
 // allocator: keeping them would hold memory a frame never needs.
 constexpr std::size_t kMaxKeptCapacity = 16 * 1024;
 
-thread_local std::vector<Buffer> t_pool;
+// The pool lives in a thread_local object built on first use; the plain pointer to it,
+// trivially destructible, stays readable until the thread ends, so an skb freed after the
+// pool is gone (a static object destroyed at exit) finds it null and frees its bytes.
+struct Pool {
+    std::vector<Buffer> buffers;
+};
+thread_local Pool* t_pool = nullptr;
+thread_local bool t_poolGone = false;
+
+struct PoolOwner {
+    Pool pool;
+    PoolOwner() { t_pool = &pool; }
+    ~PoolOwner() {
+        t_pool = nullptr;
+        t_poolGone = true;
+    }
+};
+
+Pool* pool() {
+    if (t_pool || t_poolGone) return t_pool;
+    thread_local PoolOwner owner;
+    return t_pool;
+}
 
 } // namespace
 
 Buffer take() {
-    if (!t_pool.empty()) {
-        Buffer b = std::move(t_pool.back());
-        t_pool.pop_back();
+    if (Pool* p = pool(); p && !p->buffers.empty()) {
+        Buffer b = std::move(p->buffers.back());
+        p->buffers.pop_back();
         return b;
     }
     Buffer b;
@@ -28,16 +50,21 @@ Buffer take() {
 
 void give(Buffer&& buffer) {
     const std::size_t capacity = buffer.capacity();
-    if (capacity < kCapacity || capacity > kMaxKeptCapacity || t_pool.size() >= kMaxKept) return;
+    if (capacity < kCapacity || capacity > kMaxKeptCapacity) return;
+    Pool* p = pool();
+    if (!p || p->buffers.size() >= kMaxKept) return;
     buffer.clear();
-    t_pool.push_back(std::move(buffer));
+    p->buffers.push_back(std::move(buffer));
 }
 
 void handOver(std::vector<Buffer>& out, std::size_t max) {
-    const std::size_t n = std::min(max, t_pool.size());
-    const auto first = t_pool.end() - std::ptrdiff_t(n);
-    out.insert(out.end(), std::make_move_iterator(first), std::make_move_iterator(t_pool.end()));
-    t_pool.erase(first, t_pool.end());
+    Pool* p = pool();
+    if (!p) return;
+    auto& kept = p->buffers;
+    const std::size_t n = std::min(max, kept.size());
+    const auto first = kept.end() - std::ptrdiff_t(n);
+    out.insert(out.end(), std::make_move_iterator(first), std::make_move_iterator(kept.end()));
+    kept.erase(first, kept.end());
 }
 
 void adopt(std::vector<Buffer>& in) {
@@ -45,6 +72,9 @@ void adopt(std::vector<Buffer>& in) {
     in.clear();
 }
 
-std::size_t kept() { return t_pool.size(); }
+std::size_t kept() {
+    const Pool* p = pool();
+    return p ? p->buffers.size() : 0;
+}
 
 } // namespace stackscope::frame_buffers

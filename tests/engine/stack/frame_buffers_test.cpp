@@ -110,3 +110,19 @@ TEST_CASE("a freed skb gives its bytes back for the next frame") {
         CHECK(fb::take().data() == storage);
     });
 }
+
+TEST_CASE("an skb freed after its thread's pool is gone frees its bytes itself") {
+    std::thread t([] {
+        struct Holder {
+            stack::Skb skb;
+        };
+        // Built before the pool, so destroyed after it when the thread ends: the skb's
+        // bytes must not go to a pool that no longer exists (AddressSanitizer would see it).
+        thread_local Holder holder;
+        holder.skb.data.reserve(fb::kCapacity);
+        holder.skb.data.assign(100, 1);
+        fb::give(fb::take()); // builds this thread's pool
+        CHECK(fb::kept() == 1);
+    });
+    t.join();
+}
