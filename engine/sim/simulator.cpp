@@ -50,14 +50,7 @@ void Simulator::runUntil(Nanos deadline) {
 void Simulator::run(Nanos settle) {
     // Input first; the settle time counts from the last input frame (or from now when the
     // input was empty), then every event due by then runs.
-    Nanos lastInput = m_host->now();
-    while (m_host->hasWork()) {
-        const std::uint64_t before = m_host->packetsInjected();
-        const Nanos t = m_host->nextEventTime();
-        if (t > lastInput + settle && !inputPending()) break;
-        m_host->step();
-        if (m_host->packetsInjected() != before) lastInput = m_host->now();
-    }
+    m_host->runSettled(settle);
 }
 
 bool Simulator::inputPending() const {

@@ -206,6 +206,27 @@ Nanos Host::nextEventTime() const {
     return t == INT64_MAX ? m_now : t;
 }
 
+void Host::runSettled(Nanos settle) {
+    Nanos lastInput = m_now;
+    for (;;) {
+        // hasWork(), nextEventTime() and inputPending() of Simulator::run, from one peek.
+        const InputFrame* input = nullptr;
+        if (m_frames) {
+            lineUpInput();
+            if (m_frameCursor < m_frames->size()) input = &(*m_frames)[m_frameCursor];
+        } else {
+            input = peekInput();
+        }
+        if (!input && m_events.empty()) break;
+        Nanos t = m_events.empty() ? INT64_MAX : m_events.top().time;
+        if (input) t = std::min(t, input->time);
+        if (t > lastInput + settle && !input) break;
+        const std::uint64_t before = m_injected;
+        step();
+        if (m_injected != before) lastInput = m_now;
+    }
+}
+
 bool Host::step() {
     Nanos inputTime = INT64_MAX;
     if (m_frames) {

@@ -163,6 +163,10 @@ public:
     bool inputPending() const;
     Nanos nextEventTime() const;
     bool step();
+    // Runs every input frame, then every event due within `settle` of the last frame
+    // (Simulator::run): the same steps as calling the four above in a loop, with one look
+    // at the input per step.
+    void runSettled(Nanos settle);
     Nanos now() const { return m_now; }
 
     std::vector<TraceObserver*> traceObservers;
