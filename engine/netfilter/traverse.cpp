@@ -164,16 +164,22 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
         result.chain = c;
         result.position = int(r) + 1;
     };
+    // Leaves the current chain for the rule after the jump that entered it, or, from the
+    // built-in chain, for its policy; false when that ends the walk.
+    auto leaveChain = [&] {
+        if (depth == 0) {
+            policy();
+            return false;
+        }
+        --depth;
+        c = stack[depth].chain;
+        r = stack[depth].rule + 1;
+        return true;
+    };
     while (true) {
         Chain& chain = t.chains[std::size_t(c)];
         if (r >= chain.rules.size()) {
-            if (depth == 0) {
-                policy();
-                return result;
-            }
-            --depth;
-            c = stack[depth].chain;
-            r = stack[depth].rule + 1;
+            if (!leaveChain()) return result;
             continue;
         }
         if (const ChainIndex& ix = index[std::size_t(c)]; ix.usable) {
@@ -212,13 +218,7 @@ TraversalResult Ruleset::traverse(TableId tid, Hook hook, PacketInfo& packet, Na
             decide(Verdict::Drop);
             return result;
         case TargetKind::Return:
-            if (depth == 0) {
-                policy();
-                return result;
-            }
-            --depth;
-            c = stack[depth].chain;
-            r = stack[depth].rule + 1;
+            if (!leaveChain()) return result;
             continue;
         case TargetKind::Jump:
             if (depth == stack.size()) {

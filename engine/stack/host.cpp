@@ -197,12 +197,7 @@ Nanos Host::nextEventTime() const {
     auto* self = const_cast<Host*>(this);
     Nanos t = INT64_MAX;
     if (!m_events.empty()) t = m_events.top().time;
-    if (m_frames) {
-        self->lineUpInput();
-        if (m_frameCursor < m_frames->size()) t = std::min(t, (*m_frames)[m_frameCursor].time);
-    } else if (auto f = self->peekInput()) {
-        t = std::min(t, f->time);
-    }
+    if (auto f = self->peekInput()) t = std::min(t, f->time);
     return t == INT64_MAX ? m_now : t;
 }
 
@@ -210,13 +205,7 @@ void Host::runSettled(Nanos settle) {
     Nanos lastInput = m_now;
     for (;;) {
         // hasWork(), nextEventTime() and inputPending() of Simulator::run, from one peek.
-        const InputFrame* input = nullptr;
-        if (m_frames) {
-            lineUpInput();
-            if (m_frameCursor < m_frames->size()) input = &(*m_frames)[m_frameCursor];
-        } else {
-            input = peekInput();
-        }
+        const InputFrame* input = peekInput();
         if (!input && m_events.empty()) break;
         Nanos t = m_events.empty() ? INT64_MAX : m_events.top().time;
         if (input) t = std::min(t, input->time);
@@ -229,12 +218,7 @@ void Host::runSettled(Nanos settle) {
 
 bool Host::step() {
     Nanos inputTime = INT64_MAX;
-    if (m_frames) {
-        lineUpInput();
-        if (m_frameCursor < m_frames->size()) inputTime = (*m_frames)[m_frameCursor].time;
-    } else if (auto f = peekInput()) {
-        inputTime = f->time;
-    }
+    if (auto f = peekInput()) inputTime = f->time;
     const Nanos eventTime = m_events.empty() ? INT64_MAX : m_events.top().time;
     if (inputTime == INT64_MAX && eventTime == INT64_MAX) return false;
     if (inputTime <= eventTime) {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include <unistd.h>
 
@@ -82,6 +83,17 @@ bool isFrame(const InputFrame& f, std::size_t i) {
     return f.time == Nanos(i) && f.captureNumber == i + 1 && f.device == "eth0" && f.bytes == bytes;
 }
 
+// Reads pf to the end: how many frames came, and whether each was CountingSource's next.
+std::pair<std::size_t, bool> drain(cli::PrefetchFrameSource& pf) {
+    std::size_t got = 0;
+    bool ordered = true;
+    while (auto f = pf.next()) {
+        if (!isFrame(*f, got)) ordered = false;
+        ++got;
+    }
+    return {got, ordered};
+}
+
 void put16(std::ofstream& out, std::uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); }
 void put32(std::ofstream& out, std::uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); }
 
@@ -121,12 +133,7 @@ TEST_CASE("prefetch delivers every frame in order", "[cli][prefetch]") {
         INFO(n << " frames");
         CountingSource src(n);
         cli::PrefetchFrameSource pf(src);
-        std::size_t got = 0;
-        bool ordered = true;
-        while (auto f = pf.next()) {
-            if (!isFrame(*f, got)) ordered = false;
-            ++got;
-        }
+        const auto [got, ordered] = drain(pf);
         CHECK(ordered);
         CHECK(got == n);
         CHECK_FALSE(pf.next().has_value()); // stays at the end
@@ -139,12 +146,7 @@ TEST_CASE("prefetch with small batches and a short queue", "[cli][prefetch]") {
     for (std::size_t batch : {std::size_t(1), std::size_t(3), std::size_t(7)}) {
         CountingSource src(1000);
         cli::PrefetchFrameSource pf(src, batch, 2);
-        std::size_t got = 0;
-        bool ordered = true;
-        while (auto f = pf.next()) {
-            if (!isFrame(*f, got)) ordered = false;
-            ++got;
-        }
+        const auto [got, ordered] = drain(pf);
         CHECK(ordered);
         CHECK(got == 1000);
     }
