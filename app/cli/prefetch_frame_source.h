@@ -37,10 +37,16 @@ class PrefetchFrameSource final : public FrameSource {
 
   private:
     void readLoop();
+    InputFrame take(); // the frame at the cursor, which must be in the batch
+
+    // take() prefetches the header of the frame this many places on.
+    static constexpr std::size_t kPrefetchDistance = 4;
+    static constexpr std::size_t kPrefetchBytes = 64;
 
     FrameSource& m_upstream;
     const std::size_t m_batchSize;
     const std::size_t m_maxBatches;
+    const std::size_t m_lowWater; // a full queue waits until it is down to this many batches
 
     std::mutex m_mutex;
     std::condition_variable m_filled;  // a batch arrived, or the reader finished

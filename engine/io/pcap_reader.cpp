@@ -24,7 +24,7 @@ namespace {
 // platforms; 101 is accepted too in case a build passes it through.
 constexpr int kLinktypeRaw = 101;
 
-constexpr std::size_t kStreamBuffer = 256 * 1024;
+constexpr std::size_t kStreamBuffer = 64 * 1024;
 
 bool isSupportedLinkType(int dlt) {
     switch (dlt) {
@@ -72,8 +72,11 @@ std::unique_ptr<PcapReader> PcapReader::open(const std::string& path, std::strin
     }
     // libpcap reads every record with two small freads: only this thread uses the stream,
     // so it needs no lock per call, and a larger buffer means fewer read system calls.
+    // The buffer is ours: given none, glibc ignores the size and reads a block (4 KiB) at a
+    // time. It lives as long as the reader, which closes the stream first.
     __fsetlocking(file, FSETLOCKING_BYCALLER);
-    std::setvbuf(file, nullptr, _IOFBF, kStreamBuffer);
+    auto buffer = std::make_unique_for_overwrite<char[]>(kStreamBuffer);
+    std::setvbuf(file, buffer.get(), _IOFBF, kStreamBuffer);
     std::array<char, PCAP_ERRBUF_SIZE> errbuf{};
     pcap_t* handle =
         pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf.data());
@@ -93,7 +96,9 @@ std::unique_ptr<PcapReader> PcapReader::open(const std::string& path, std::strin
         pcap_close(handle);
         return nullptr;
     }
-    return std::unique_ptr<PcapReader>(new PcapReader(handle, path, std::move(device), dlt));
+    auto reader = std::unique_ptr<PcapReader>(new PcapReader(handle, path, std::move(device), dlt));
+    reader->m_streamBuffer = std::move(buffer);
+    return reader;
 }
 
 PcapReader::PcapReader(pcap* handle, std::string path, std::string device, int linkType)

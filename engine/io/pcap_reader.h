@@ -74,6 +74,7 @@ class PcapReader final : public FrameSource {
     void warn(std::uint64_t packet, std::string message);
 
     pcap* m_handle = nullptr;
+    std::unique_ptr<char[]> m_streamBuffer; // the stdio buffer of m_handle's stream
     std::string m_path;
     std::string m_device;
     int m_linkType = 0;

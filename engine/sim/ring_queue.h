@@ -19,6 +19,8 @@ public:
     T& front() { return m_slots[m_head]; }
     const T& front() const { return m_slots[m_head]; }
     const T& back() const { return m_slots[slot(m_count - 1)]; }
+    // The element i places behind the front; i must be less than size().
+    const T& operator[](std::size_t i) const { return m_slots[slot(i)]; }
 
     void push_back(T&& item) {
         if (m_count == m_slots.size()) grow();

@@ -228,6 +228,10 @@ bool Host::step() {
             ++m_injected;
             netdevReceive(std::move(frame));
         } else {
+            // Frames a few places back are processed while this one is: their bytes,
+            // loaded now, are in this core's cache by then (the checksum reads them all).
+            if (m_readAhead.size() > kInputPrefetchDistance)
+                prefetchFrame(m_readAhead[kInputPrefetchDistance], kInputPrefetchBytes);
             InputFrame& frame = m_readAhead.front();
             m_now = std::max(m_now, frame.time);
             ++m_injected;

@@ -440,6 +440,9 @@ private:
     bool isOwnFrame(const InputFrame& frame) const;
     void recordOwnFrame(const InputFrame& frame);
     void attachRecordedTap();
+    // step() prefetches the bytes of the frame this many places behind the next input.
+    static constexpr std::size_t kInputPrefetchDistance = 4;
+    static constexpr std::size_t kInputPrefetchBytes = 1536;
     void readAhead();   // streamed input
     void lineUpInput(); // in-memory input
     // The interface a frame arrives on, by name; where the last one was found is tried

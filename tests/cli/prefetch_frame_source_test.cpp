@@ -182,6 +182,49 @@ TEST_CASE("prefetch stop in the middle ends the reader promptly", "[cli][prefetc
     CHECK(src.calls.load() == calls);
 }
 
+TEST_CASE("prefetch refills a full queue from its low-water mark", "[cli][prefetch]") {
+    // Eight batches of four: a full queue wakes the reader again once it is down to two
+    // (a quarter), not after every batch taken.
+    CountingSource src(std::numeric_limits<std::size_t>::max());
+    const std::size_t batch = 4, batches = 8;
+    cli::PrefetchFrameSource pf(src, batch, batches);
+    Watchdog w("the low-water test");
+    std::size_t taken = 0;
+    auto take = [&](std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i, ++taken) {
+            auto f = pf.next();
+            REQUIRE(f.has_value());
+            REQUIRE(isFrame(*f, taken));
+        }
+    };
+    auto callsSettle = [&] {
+        std::size_t calls = src.calls.load();
+        for (int i = 0; i < 20; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            const std::size_t now = src.calls.load();
+            if (now != calls) i = 0;
+            calls = now;
+        }
+        return calls;
+    };
+    take(1);
+    // Blocked: the consumer's batch, a full queue and one more read while waiting. Had
+    // the queue filled before the consumer took its first batch, seven are queued.
+    const std::size_t blocked = callsSettle();
+    const std::size_t queued = blocked / batch - 2;
+    REQUIRE(blocked % batch == 0);
+    REQUIRE((queued == batches || queued == batches - 1));
+    take(batch - 1 + (queued - 3) * batch); // the rest of the first batch, down to three queued
+    CHECK(callsSettle() == blocked);
+    take(batch); // down to two: the reader fills the queue again
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (src.calls.load() == blocked && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK(callsSettle() == blocked + (batches - 2) * batch);
+    take(1000); // and keeps going
+    pf.stop();
+}
+
 TEST_CASE("prefetch destroyed in the middle or before the first frame", "[cli][prefetch]") {
     CountingSource src(std::numeric_limits<std::size_t>::max());
     {
