@@ -47,22 +47,28 @@ void Host::dev_queue_xmit(Skb skb) {
             return;
         }
         SS_TRACE(skb, Stage::DevQueueXmit, Verdict::Continue, "noqueue: straight to the driver");
-        m_counters.addLink(ifindex, LinkStat::tx_packets);
-        m_counters.addLink(ifindex, LinkStat::tx_bytes, len);
         if (d->config.kind == LinkKind::Loopback) {
             // loopback_xmit: the same skb comes back in through netif_rx, keeping its route.
-            m_counters.addLink(ifindex, LinkStat::rx_packets);
-            m_counters.addLink(ifindex, LinkStat::rx_bytes, len);
+            // Its one counter (tx and rx alike) grows by skb->len after eth_type_trans has
+            // pulled the Ethernet header, and only for a packet the backlog took.
+            const std::size_t counted = len >= wire::kEthHeaderLen ? len - wire::kEthHeaderLen : 0;
             SS_TRACE(skb, Stage::DriverTx, Verdict::Continue, "loopback_xmit: back into netif_rx");
             skb.pktType = PktType::Host;
             skb.inputDevice = ifindex;
             const Context saved = m_context;
             m_context = Context::Process;
-            if (enqueue_to_backlog(skb, skb.cpu) && m_softnet[std::size_t(skb.cpu)].softirqRaised)
-                net_rx_action(skb.cpu);
+            if (enqueue_to_backlog(skb, skb.cpu)) {
+                for (LinkStat packets : {LinkStat::tx_packets, LinkStat::rx_packets})
+                    m_counters.addLink(ifindex, packets);
+                for (LinkStat bytes : {LinkStat::tx_bytes, LinkStat::rx_bytes})
+                    m_counters.addLink(ifindex, bytes, counted);
+                if (m_softnet[std::size_t(skb.cpu)].softirqRaised) net_rx_action(skb.cpu);
+            }
             m_context = saved;
             return;
         }
+        m_counters.addLink(ifindex, LinkStat::tx_packets);
+        m_counters.addLink(ifindex, LinkStat::tx_bytes, len);
         TxFrame f{m_now, ifindex, d->config.name, skb.id, skb.data};
         SS_TRACE(skb, Stage::Wire, Verdict::Transmitted,
               fmt::format("{}: {} bytes handed to the peer", d->config.name, len));

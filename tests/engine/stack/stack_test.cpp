@@ -233,6 +233,17 @@ TEST_CASE("unresolved next hop: ARP probes, then NEIGH_FAILED") {
     CHECK(arpRequests == 3);
     CHECK(r.rec.drops[DropReason::NEIGH_FAILED] == 1);
     CHECK(r.mib(Mib::UdpOutDatagrams) == 1);
+    // arp_error_report: a host unreachable quoting the whole 48-byte datagram comes back
+    // through lo, whose one counter (tx and rx alike) takes skb->len after eth_type_trans
+    // pulled the Ethernet header: 20 + 8 + 48 bytes, not the 90-byte frame.
+    CHECK(r.mib(Mib::IcmpOutDestUnreachs) == 1);
+    const auto* loConfig = r.sim.config().findInterface("lo");
+    REQUIRE(loConfig);
+    const int lo = loConfig->ifindex;
+    for (LinkStat packets : {LinkStat::tx_packets, LinkStat::rx_packets})
+        CHECK(r.sim.counters().link(lo, packets) == 1);
+    for (LinkStat bytes : {LinkStat::tx_bytes, LinkStat::rx_bytes})
+        CHECK(r.sim.counters().link(lo, bytes) == 76);
 }
 
 TEST_CASE("a full pfifo drops with QDISC_DROP and counts in tc -s") {
