@@ -121,6 +121,12 @@ void Host::qdisc_run(int ifindex) {
     Device* d = dev(ifindex);
     if (!d) return;
     QdiscState& q = d->qdisc;
+    // dequeue_skb: after a packet, a qdisc shared by several TX queues (a veth has one per
+    // possible CPU) is asked for up to 8 more at once (try_bulk_dequeue_skb_slow). For tbf
+    // a refused one is a failed dequeue like any other: an overlimit, and __qdisc_run's
+    // next attempt fails once more. A one-queue device does not bulk without BQL room.
+    const bool bulkSlow = d->config.kind == LinkKind::Veth && m_config.cpus > 1;
+    int bulkLeft = 0; // further packets the current bulk dequeue may take
     while (q.backlogPackets > 0) {
         if (d->txRingUsed >= d->config.txRing) return; // netif_tx_stop_queue until a completion
         int band = 0;
@@ -141,6 +147,10 @@ void Host::qdisc_run(int ifindex) {
                 if (!q.runScheduled) {
                     q.runScheduled = true;
                     schedule({m_now - toks, 0, Event::Kind::QdiscRun, ifindex, 0});
+                }
+                if (bulkLeft > 0) { // the bulk ends; the batch goes out and the loop tries again
+                    bulkLeft = 0;
+                    continue;
                 }
                 return;
             }
@@ -176,6 +186,7 @@ void Host::qdisc_run(int ifindex) {
         TxFrame f{m_now, ifindex, d->config.name, skb.id, skb.data};
         SS_TRACE(skb, Stage::Wire, Verdict::Transmitted, fmt::format("{} bytes on the wire", len));
         for (auto* o : txObservers) o->onTransmit(f);
+        if (bulkSlow) bulkLeft = bulkLeft > 0 ? bulkLeft - 1 : 8;
     }
 }
 

@@ -288,3 +288,35 @@ TEST_CASE("the same input gives the same trace") {
     CHECK(a == b);
     CHECK(a.size() > 1000);
 }
+
+TEST_CASE("tbf overlimits: a veth on several CPUs bulk-dequeues after each packet") {
+    // tbf rate 80kbit burst 1600 limit 2000 and 20 datagrams of 200 bytes back to back:
+    // six leave at once, eight wait, six are dropped. Every enqueue attempt with packets
+    // waiting is a failed dequeue (14); each watchdog wakeup that leaves packets behind
+    // fails once more (7). A veth has a TX queue per possible CPU, and on a multiqueue
+    // device every packet dequeued is followed by a bulk attempt: 7 more. Measured on
+    // Linux 6.18: overlimits 21 with numtxqueues 1, 28 with 2 or 4.
+    for (const auto& [cpus, overlimits] : {std::pair{1, 21}, std::pair{2, 28}, std::pair{4, 28}}) {
+        INFO(cpus << " CPUs");
+        HostConfig h = serverConfig(LinkKind::Veth);
+        h.cpus = cpus;
+        QdiscConfig q;
+        q.kind = QdiscKind::Tbf;
+        q.rateBytesPerSec = 10000;
+        q.burstBytes = 1600;
+        q.limit = 2000;
+        h.findInterface("eth0")->qdisc = q;
+        SendConfig s;
+        s.destination = *Ipv4Address::parse("10.0.0.7");
+        s.destinationPort = 9;
+        s.count = 20;
+        s.interval = 0;
+        s.payloadSize = 200;
+        h.sends.push_back(s);
+        Run r(h, {}, 2 * kSecond);
+        const auto& stats = r.sim.counters().qdiscs().at(2);
+        CHECK(stats.sentPackets == 14);
+        CHECK(stats.dropped == 6);
+        CHECK(stats.overlimits == overlimits);
+    }
+}
