@@ -5,22 +5,41 @@
 # ruleset, the demo scenario traced), then the same tree is compiled again with the
 # profiles. The training capture uses another seed than the benchmark's.
 #
-#   scripts/build-pgo.sh [BUILD_DIR]     (default build/pgo)
+#   scripts/build-pgo.sh [--package] [BUILD_DIR]     (default build/pgo)
 #
-# The result is BUILD_DIR/app/stackscope-cli. Needs what scripts/deps.sh installs.
+# The result is BUILD_DIR/app/stackscope-cli. With --package the optimised build also
+# has the GUI and the TAP helper, takes Debian's hardening flags (dpkg-buildflags), and
+# ends with the Debian package (cpack -G DEB, BUILD_DIR/stackscope_*.deb); code the
+# training does not run, the GUI's included, is compiled as without profiles.
+# Needs what scripts/deps.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source_dir=$PWD
+package=0
+if [[ ${1:-} == --package ]]; then
+    package=1
+    shift
+fi
 build_dir=${1:-build/pgo}
 mkdir -p "$build_dir"
 build_dir=$(cd "$build_dir" && pwd)
 profiles=$build_dir/pgo-profiles
 targets=(stackscope-cli stackscope-make-capture)
 
+ui=OFF
+flags=()
+if [[ $package == 1 ]]; then
+    ui=ON
+    if command -v dpkg-buildflags >/dev/null; then
+        flags=("-DCMAKE_CXX_FLAGS=$(dpkg-buildflags --get CXXFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+               "-DCMAKE_EXE_LINKER_FLAGS=$(dpkg-buildflags --get LDFLAGS)")
+    fi
+fi
+
 configure() {
     cmake -S "$source_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DSTACKSCOPE_BUILD_UI=OFF -DSTACKSCOPE_BUILD_TESTS=OFF \
-        -DSTACKSCOPE_PGO="$1" -DSTACKSCOPE_PGO_DIR="$profiles" >/dev/null
+        -DSTACKSCOPE_BUILD_UI="$ui" -DSTACKSCOPE_BUILD_TESTS=OFF \
+        -DSTACKSCOPE_PGO="$1" -DSTACKSCOPE_PGO_DIR="$profiles" ${flags[@]+"${flags[@]}"} >/dev/null
 }
 
 echo "build-pgo.sh: instrumented build in $build_dir"
@@ -41,5 +60,12 @@ echo "build-pgo.sh: training runs"
 
 echo "build-pgo.sh: optimised build"
 configure use
-cmake --build "$build_dir" --target "${targets[@]}" --parallel "$(nproc)"
-echo "build-pgo.sh: $cli"
+if [[ $package == 1 ]]; then
+    cmake --build "$build_dir" --parallel "$(nproc)"
+    rm -f "$build_dir"/stackscope_*.deb
+    (cd "$build_dir" && cpack -G DEB >/dev/null)
+    echo "build-pgo.sh: $(ls "$build_dir"/stackscope_*.deb)"
+else
+    cmake --build "$build_dir" --target "${targets[@]}" --parallel "$(nproc)"
+    echo "build-pgo.sh: $cli"
+fi
