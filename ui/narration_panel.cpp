@@ -41,8 +41,10 @@ QString counterDeltaText(const CounterDelta& d, const std::function<QString(int)
     const QString sign = d.delta >= 0 ? QStringLiteral("+%1").arg(d.delta) : QString::number(d.delta);
     static const char* softnet[] = {"processed", "dropped", "time_squeeze", "received_rps",
                                     "flow_limit_count"};
-    static const char* qdisc[] = {"sent bytes", "sent pkt", "dropped", "overlimits", "requeues",
-                                  "backlog bytes", "backlog pkt"};
+    static const char* qdisc[] = {"sent bytes",     "sent pkt",       "dropped",       "overlimits",
+                                  "requeues",       "backlog bytes",  "backlog pkt",   "maxpacket",
+                                  "drop_overlimit", "new_flow_count", "ecn_mark",      "memory_used",
+                                  "new_flows_len",  "old_flows_len"};
     switch (d.kind) {
     case CounterDelta::Kind::Mib:
         if (d.field < std::uint16_t(Mib::Count))

@@ -52,6 +52,14 @@ nlohmann::json countersJson(const HostConfig& config, const Counters& counters,
                          {"requeues", s.requeues},
                          {"backlog_bytes", s.backlogBytes},
                          {"backlog_packets", s.backlogPackets}};
+        if (*kind == QdiscKind::FqCodel)
+            qdisc[i.name]["fq_codel"] = {{"maxpacket", s.maxpacket},
+                                         {"drop_overlimit", s.dropOverlimit},
+                                         {"new_flow_count", s.newFlowCount},
+                                         {"ecn_mark", s.ecnMark},
+                                         {"memory_used", s.memoryUsage},
+                                         {"new_flows_len", s.newFlowsLen},
+                                         {"old_flows_len", s.oldFlowsLen}};
     }
     doc["qdisc"] = std::move(qdisc);
 

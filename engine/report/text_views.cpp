@@ -222,6 +222,13 @@ std::string qdiscText(const HostConfig& config, const Counters& counters) {
                            s.sentBytes, s.sentPackets, s.dropped, s.overlimits, s.requeues);
         out += fmt::format(" backlog {} {}p requeues {}\n", tcSize(s.backlogBytes),
                            s.backlogPackets, s.requeues);
+        if (*kind == QdiscKind::FqCodel) { // iproute2's fq_codel_print_xstats
+            out += fmt::format("  maxpacket {} drop_overlimit {} new_flow_count {} ecn_mark {}",
+                               s.maxpacket, s.dropOverlimit, s.newFlowCount, s.ecnMark);
+            if (s.memoryUsage) out += fmt::format(" memory_used {}", s.memoryUsage);
+            out += fmt::format("\n  new_flows_len {} old_flows_len {}\n", s.newFlowsLen,
+                               s.oldFlowsLen);
+        }
     }
     return out;
 }

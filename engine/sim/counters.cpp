@@ -126,8 +126,10 @@ void Counters::apply(const CounterDelta& d, int sign) {
     }
     case CounterDelta::Kind::Qdisc: {
         auto& q = m_qdisc[d.object];
-        std::uint64_t* f[] = {&q.sentBytes,  &q.sentPackets,  &q.dropped,       &q.overlimits,
-                              &q.requeues,   &q.backlogBytes, &q.backlogPackets};
+        std::uint64_t* f[] = {&q.sentBytes,     &q.sentPackets,   &q.dropped,      &q.overlimits,
+                              &q.requeues,      &q.backlogBytes,  &q.backlogPackets, &q.maxpacket,
+                              &q.dropOverlimit, &q.newFlowCount,  &q.ecnMark,      &q.memoryUsage,
+                              &q.newFlowsLen,   &q.oldFlowsLen};
         bump(*f[d.field]);
         break;
     }

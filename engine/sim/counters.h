@@ -90,6 +90,16 @@ struct QdiscStat {
     std::uint64_t requeues = 0;
     std::uint64_t backlogBytes = 0;
     std::uint64_t backlogPackets = 0;
+    // fq_codel's xstats (tc -s): the largest packet seen, packets dropped by the limit,
+    // flows that became active, packets ECN-marked instead of dropped, bytes of skb memory
+    // held, and the active flow lists' lengths.
+    std::uint64_t maxpacket = 0;
+    std::uint64_t dropOverlimit = 0;
+    std::uint64_t newFlowCount = 0;
+    std::uint64_t ecnMark = 0;
+    std::uint64_t memoryUsage = 0;
+    std::uint64_t newFlowsLen = 0;
+    std::uint64_t oldFlowsLen = 0;
 };
 
 // One change to one counter, journalled so views can be rewound exactly.
@@ -132,7 +142,9 @@ public:
     void addSoftnetTimeSqueeze(int cpu);
 
     enum class QdiscField : std::uint16_t { SentBytes, SentPackets, Dropped, Overlimits, Requeues,
-                                            BacklogBytes, BacklogPackets };
+                                            BacklogBytes, BacklogPackets, MaxPacket, DropOverlimit,
+                                            NewFlowCount, EcnMark, MemoryUsage, NewFlowsLen,
+                                            OldFlowsLen };
     void addQdisc(int ifindex, QdiscField f, std::int64_t n);
     const QdiscStat& qdisc(int ifindex) { return m_qdisc[ifindex]; }
     const std::map<int, QdiscStat>& qdiscs() const { return m_qdisc; }

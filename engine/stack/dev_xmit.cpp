@@ -75,6 +75,11 @@ void Host::dev_queue_xmit(Skb skb) {
         for (auto* o : txObservers) o->onTransmit(f);
         return;
     }
+    if (q.config.kind == QdiscKind::FqCodel) {
+        fq_codel_enqueue(*d, std::move(skb)); // over the limit it drops from the fattest flow
+        qdisc_run(ifindex);
+        return;
+    }
     // Enqueue.
     const std::uint32_t limit = qdiscLimit(q, d->config);
     bool full = false;
@@ -127,42 +132,27 @@ void Host::qdisc_run(int ifindex) {
     // next attempt fails once more. A one-queue device does not bulk without BQL room.
     const bool bulkSlow = d->config.kind == LinkKind::Veth && m_config.cpus > 1;
     int bulkLeft = 0; // further packets the current bulk dequeue may take
-    while (q.backlogPackets > 0) {
+    // __qdisc_run dequeues until the qdisc has nothing (or the driver stops the queue):
+    // fq_codel's last dequeue finds its flow empty and takes it off the list.
+    const bool fq = q.config.kind == QdiscKind::FqCodel;
+    while (q.backlogPackets > 0 || (fq && (!q.newFlows.empty() || !q.oldFlows.empty()))) {
         if (d->txRingUsed >= d->config.txRing) return; // netif_tx_stop_queue until a completion
-        int band = 0;
-        while (band < 3 && q.bands[std::size_t(band)].empty()) ++band;
-        if (band == 3) return;
-        Skb& head = q.bands[std::size_t(band)].front();
-        const std::size_t len = head.data.size();
-        if (q.config.kind == QdiscKind::Tbf && q.config.rateBytesPerSec) {
-            // tbf_dequeue: tokens and the bucket size are time at the configured rate; a failed
-            // dequeue counts an overlimit and arms the watchdog for when the tokens suffice.
-            const auto rate = std::int64_t(q.config.rateBytesPerSec);
-            const std::int64_t buffer = std::int64_t(q.config.burstBytes) * kSecond / rate;
-            const std::int64_t cost = std::int64_t(len) * kSecond / rate;
-            std::int64_t toks = std::min<std::int64_t>(m_now - q.tc, buffer) + q.tokensNs;
-            toks = std::min(toks, buffer) - cost;
-            if (toks < 0) {
-                m_counters.addQdisc(ifindex, Counters::QdiscField::Overlimits, 1);
-                if (!q.runScheduled) {
-                    q.runScheduled = true;
-                    schedule({m_now - toks, 0, Event::Kind::QdiscRun, ifindex, 0});
-                }
-                if (bulkLeft > 0) { // the bulk ends; the batch goes out and the loop tries again
+        std::optional<Skb> taken;
+        if (q.config.kind == QdiscKind::FqCodel) {
+            taken = fq_codel_dequeue(*d); // keeps the backlog and drop counters itself
+            if (!taken) return;
+        } else {
+            taken = dequeueFifo(ifindex, q, bulkLeft);
+            if (!taken) {
+                if (bulkLeft < 0) { // the bulk ends; the batch goes out and the loop tries again
                     bulkLeft = 0;
                     continue;
                 }
                 return;
             }
-            q.tc = m_now;
-            q.tokensNs = toks;
         }
-        Skb skb = std::move(head);
-        q.bands[std::size_t(band)].pop_front();
-        q.backlogBytes -= len;
-        --q.backlogPackets;
-        m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogBytes, -std::int64_t(len));
-        m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogPackets, -1);
+        Skb skb = std::move(*taken);
+        const std::size_t len = skb.data.size();
         m_counters.addQdisc(ifindex, Counters::QdiscField::SentBytes, std::int64_t(len));
         m_counters.addQdisc(ifindex, Counters::QdiscField::SentPackets, 1);
         SS_TRACE(skb, Stage::QdiscDequeue, Verdict::Continue, "dequeued: sch_direct_xmit to the driver");
@@ -190,11 +180,55 @@ void Host::qdisc_run(int ifindex) {
     }
 }
 
+// The head of the first non-empty band, when the qdisc lets it go: tbf_dequeue refuses
+// it until the tokens suffice, counting an overlimit and arming the watchdog; bulkLeft
+// turns negative when the refused attempt was part of a bulk dequeue.
+std::optional<Skb> Host::dequeueFifo(int ifindex, QdiscState& q, int& bulkLeft) {
+    int band = 0;
+    while (band < 3 && q.bands[std::size_t(band)].empty()) ++band;
+    if (band == 3) return std::nullopt;
+    {
+        Skb& head = q.bands[std::size_t(band)].front();
+        const std::size_t len = head.data.size();
+        if (q.config.kind == QdiscKind::Tbf && q.config.rateBytesPerSec) {
+            // tbf_dequeue: tokens and the bucket size are time at the configured rate; a failed
+            // dequeue counts an overlimit and arms the watchdog for when the tokens suffice.
+            const auto rate = std::int64_t(q.config.rateBytesPerSec);
+            const std::int64_t buffer = std::int64_t(q.config.burstBytes) * kSecond / rate;
+            const std::int64_t cost = std::int64_t(len) * kSecond / rate;
+            std::int64_t toks = std::min<std::int64_t>(m_now - q.tc, buffer) + q.tokensNs;
+            toks = std::min(toks, buffer) - cost;
+            if (toks < 0) {
+                m_counters.addQdisc(ifindex, Counters::QdiscField::Overlimits, 1);
+                if (!q.runScheduled) {
+                    q.runScheduled = true;
+                    schedule({m_now - toks, 0, Event::Kind::QdiscRun, ifindex, 0});
+                }
+                if (bulkLeft > 0) bulkLeft = -1;
+                return std::nullopt;
+            }
+            q.tc = m_now;
+            q.tokensNs = toks;
+        }
+    }
+    Skb skb = std::move(q.bands[std::size_t(band)].front());
+    q.bands[std::size_t(band)].pop_front();
+    const std::size_t len = skb.data.size();
+    q.backlogBytes -= len;
+    --q.backlogPackets;
+    m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogBytes, -std::int64_t(len));
+    m_counters.addQdisc(ifindex, Counters::QdiscField::BacklogPackets, -1);
+    return skb;
+}
+
 void Host::tx_complete(int ifindex) {
     Device* d = dev(ifindex);
     if (!d || d->txRingUsed == 0) return;
+    // The driver wakes the queue it stopped when the ring was full (netif_wake_queue ->
+    // __netif_schedule); a queue that was not stopped is not run again by a completion.
+    const bool stopped = d->txRingUsed >= d->config.txRing;
     --d->txRingUsed;
-    if (d->qdisc.backlogPackets > 0) qdisc_run(ifindex);
+    if (stopped) qdisc_run(ifindex);
 }
 
 } // namespace stackscope::stack

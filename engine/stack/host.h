@@ -47,6 +47,30 @@ struct QdiscState {
     std::int64_t tokensNs = 0;
     Nanos tc = 0;
     bool runScheduled = false;
+    // fq_codel (net/sched/sch_fq_codel.c): flows chosen by a hash of the addresses,
+    // protocol and ports, each a queue with its DRR deficit and CoDel state; the flows with
+    // packets sit on the new or the old list.
+    struct CodelVars { // include/net/codel.h, times in codel units (1024 ns)
+        std::uint32_t count = 0, lastcount = 0;
+        bool dropping = false;
+        std::uint16_t recInvSqrt = 0;
+        std::uint32_t firstAboveTime = 0, dropNext = 0, ldelay = 0;
+    };
+    struct FqQueued {
+        Skb skb;
+        std::uint32_t enqueueTime = 0; // codel_set_enqueue_time
+    };
+    struct FqFlow {
+        RingQueue<FqQueued> queue;
+        std::int32_t deficit = 0;
+        std::uint32_t backlog = 0; // q->backlogs[idx]
+        CodelVars cvars;
+        bool listed = false;       // on new_flows or old_flows
+    };
+    std::vector<FqFlow> flows;     // allocated at the first enqueue
+    std::deque<std::uint32_t> newFlows, oldFlows;
+    std::uint64_t memoryUsage = 0;
+    std::uint32_t maxpacket = 0;   // codel_stats.maxpacket
 };
 
 // Sysctl values by key without allocating: the configuration does not change during a run.
@@ -334,6 +358,11 @@ public:
     // --- dev_xmit.cpp ---
     void dev_queue_xmit(Skb skb);
     void qdisc_run(int ifindex);
+    // sch_fq_codel.cpp: enqueue (with the limit's batch drop from the fattest flow) and
+    // dequeue (DRR over the flows, CoDel on each); both keep the qdisc's counters.
+    std::optional<Skb> dequeueFifo(int ifindex, QdiscState& q, int& bulkLeft);
+    void fq_codel_enqueue(Device& d, Skb&& skb);
+    std::optional<Skb> fq_codel_dequeue(Device& d);
     void tx_complete(int ifindex);
 
     // --- helpers shared by stages ---

@@ -296,7 +296,7 @@ TEST_CASE("tbf overlimits: a veth on several CPUs bulk-dequeues after each packe
     // fails once more (7). A veth has a TX queue per possible CPU, and on a multiqueue
     // device every packet dequeued is followed by a bulk attempt: 7 more. Measured on
     // Linux 6.18: overlimits 21 with numtxqueues 1, 28 with 2 or 4.
-    for (const auto& [cpus, overlimits] : {std::pair{1, 21}, std::pair{2, 28}, std::pair{4, 28}}) {
+    for (const auto& [cpus, overlimits] : {std::pair{1, 21u}, std::pair{2, 28u}, std::pair{4, 28u}}) {
         INFO(cpus << " CPUs");
         HostConfig h = serverConfig(LinkKind::Veth);
         h.cpus = cpus;
@@ -318,5 +318,72 @@ TEST_CASE("tbf overlimits: a veth on several CPUs bulk-dequeues after each packe
         CHECK(stats.sentPackets == 14);
         CHECK(stats.dropped == 6);
         CHECK(stats.overlimits == overlimits);
+    }
+}
+
+namespace {
+
+// eth0 with fq_codel and one send line of `count` datagrams at once to 10.0.0.7.
+Run fqCodelRun(std::optional<std::uint32_t> limit, std::uint32_t txRing, std::uint32_t count,
+               std::uint32_t payload) {
+    HostConfig h = serverConfig();
+    QdiscConfig q;
+    q.kind = QdiscKind::FqCodel;
+    q.limit = limit;
+    h.findInterface("eth0")->qdisc = q;
+    h.findInterface("eth0")->txRing = txRing;
+    SendConfig s;
+    s.destination = *Ipv4Address::parse("10.0.0.7");
+    s.destinationPort = 9;
+    s.count = count;
+    s.interval = 0;
+    s.payloadSize = payload;
+    h.sends.push_back(s);
+    return Run(h, {}, 2 * kSecond);
+}
+
+} // namespace
+
+TEST_CASE("fq_codel over its limit drops half the fattest flow from its head") {
+    // limit 10, a one-descriptor TX ring, 30 datagrams of one flow at once: the first
+    // takes the ring, ten wait; the 12th makes eleven, and fq_codel_drop takes packets
+    // from the head of the fattest (the only) flow until half its bytes are gone: 6 of
+    // 11. Then every sixth arrival does it again: 4 batches, 24 drops, 5 left to send.
+    Run r = fqCodelRun(10, 1, 30, 20);
+    const auto& stats = r.sim.counters().qdiscs().at(2);
+    CHECK(stats.dropped == 24);
+    CHECK(stats.dropOverlimit == 24);
+    CHECK(stats.sentPackets == 6);
+    CHECK(stats.backlogPackets == 0);
+    CHECK(stats.newFlowCount == 1);
+    CHECK(stats.maxpacket == 62);
+    CHECK(stats.newFlowsLen + stats.oldFlowsLen == 0);
+    CHECK(stats.memoryUsage == 0);
+    CHECK(r.rec.drops[DropReason::QDISC_OVERLIMIT] == 24);
+    // NET_XMIT_CN is no error for the sender: every datagram counts as sent.
+    CHECK(r.mib(Mib::UdpOutDatagrams) == 30);
+    CHECK(r.mib(Mib::UdpSndbufErrors) == 0);
+    CHECK(r.mib(Mib::IpOutDiscards) == 0);
+}
+
+TEST_CASE("fq_codel's CoDel drops only after the delay stayed above target for an interval") {
+    // Full-size frames leave a 1 Gbit/s NIC every 12.3 us behind its 256-descriptor ring.
+    // The packet 407 places behind the ring has waited 5 ms (target); CoDel may drop once
+    // the delay has stayed above target for 100 ms more, which the 8,535th reaches: a
+    // queue of 10,000 gets one drop (the next is due 100 ms later, after the queue is
+    // gone), one of 8,000 drains in 95 ms and gets none.
+    for (const auto& [count, drops] : {std::pair{8000u, 0u}, std::pair{10000u, 1u}}) {
+        INFO(count << " datagrams");
+        Run r = fqCodelRun(std::nullopt, 256, count, 1472);
+        const auto& stats = r.sim.counters().qdiscs().at(2);
+        CHECK(r.rec.drops[DropReason::QDISC_CONGESTED] == drops);
+        CHECK(stats.dropped == drops);
+        CHECK(stats.dropOverlimit == 0);
+        CHECK(stats.sentPackets == count - drops);
+        CHECK(stats.maxpacket == 1514);
+        // Until the ring fills, each datagram leaves at once and the dequeue after it finds
+        // the flow empty and takes it off the list: the first 256 each start a new flow.
+        CHECK(stats.newFlowCount == 256);
+        CHECK(stats.newFlowsLen + stats.oldFlowsLen == 0);
     }
 }
