@@ -166,6 +166,33 @@ TEST_CASE("qdisc view matches tc -s qdisc") {
                              " backlog 2Kb 2p requeues 0\n");
 }
 
+TEST_CASE("qdisc view prints fq_codel's statistics as tc -s does") {
+    HostConfig h = twoLinkHost();
+    auto& eth1 = h.ensureInterface("eth1");
+    eth1.up = true;
+    eth1.qdisc.emplace();
+    eth1.qdisc->kind = QdiscKind::FqCodel;
+    Counters c = sampleCounters(h);
+    using F = Counters::QdiscField;
+    c.addQdisc(eth1.ifindex, F::SentBytes, 372);
+    c.addQdisc(eth1.ifindex, F::SentPackets, 6);
+    c.addQdisc(eth1.ifindex, F::Dropped, 24);
+    c.addQdisc(eth1.ifindex, F::MaxPacket, 62);
+    c.addQdisc(eth1.ifindex, F::DropOverlimit, 24);
+    c.addQdisc(eth1.ifindex, F::NewFlowCount, 1);
+    const std::string text = qdiscText(h, c);
+    const std::string fq = text.substr(text.find("qdisc fq_codel"));
+    CHECK(fq == "qdisc fq_codel 8001: dev eth1 root refcnt 2 limit 10240p flows 1024 quantum 1514 "
+                "target 5ms interval 100ms memory_limit 32Mb ecn drop_batch 64 \n"
+                " Sent 372 bytes 6 pkt (dropped 24, overlimits 0 requeues 0) \n"
+                " backlog 0b 0p requeues 0\n"
+                "  maxpacket 62 drop_overlimit 24 new_flow_count 1 ecn_mark 0\n"
+                "  new_flows_len 0 old_flows_len 0\n");
+    // memory_used appears once fq_codel holds skb memory, as iproute2 prints it.
+    c.addQdisc(eth1.ifindex, F::MemoryUsage, 2304);
+    CHECK(qdiscText(h, c).find("ecn_mark 0 memory_used 2304\n") != std::string::npos);
+}
+
 TEST_CASE("effective qdisc follows the link kind, the state and the configured root") {
     HostConfig h = twoLinkHost();
     CHECK(effectiveQdisc(h, *h.findInterface("lo")) == QdiscKind::Noqueue);
