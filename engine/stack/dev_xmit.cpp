@@ -48,23 +48,7 @@ void Host::dev_queue_xmit(Skb skb) {
         }
         SS_TRACE(skb, Stage::DevQueueXmit, Verdict::Continue, "noqueue: straight to the driver");
         if (d->config.kind == LinkKind::Loopback) {
-            // loopback_xmit: the same skb comes back in through netif_rx, keeping its route.
-            // Its one counter (tx and rx alike) grows by skb->len after eth_type_trans has
-            // pulled the Ethernet header, and only for a packet the backlog took.
-            const std::size_t counted = len >= wire::kEthHeaderLen ? len - wire::kEthHeaderLen : 0;
-            SS_TRACE(skb, Stage::DriverTx, Verdict::Continue, "loopback_xmit: back into netif_rx");
-            skb.pktType = PktType::Host;
-            skb.inputDevice = ifindex;
-            const Context saved = m_context;
-            m_context = Context::Process;
-            if (enqueue_to_backlog(skb, skb.cpu)) {
-                for (LinkStat packets : {LinkStat::tx_packets, LinkStat::rx_packets})
-                    m_counters.addLink(ifindex, packets);
-                for (LinkStat bytes : {LinkStat::tx_bytes, LinkStat::rx_bytes})
-                    m_counters.addLink(ifindex, bytes, counted);
-                if (m_softnet[std::size_t(skb.cpu)].softirqRaised) net_rx_action(skb.cpu);
-            }
-            m_context = saved;
+            loopback_xmit(ifindex, std::move(skb));
             return;
         }
         m_counters.addLink(ifindex, LinkStat::tx_packets);
@@ -122,6 +106,28 @@ void Host::dev_queue_xmit(Skb skb) {
     qdisc_run(ifindex);
 }
 
+// loopback_xmit (drivers/net/loopback.c): the same skb comes back in through netif_rx,
+// keeping its route. Its one counter (tx and rx alike) grows by skb->len after
+// eth_type_trans has pulled the Ethernet header, and only for a packet the backlog took.
+void Host::loopback_xmit(int ifindex, Skb&& skb) {
+    const std::size_t len = skb.data.size();
+    const std::size_t counted = len >= wire::kEthHeaderLen ? len - wire::kEthHeaderLen : 0;
+    SS_TRACE(skb, Stage::DriverTx, Verdict::Continue, "loopback_xmit: back into netif_rx");
+    skb.pktType = PktType::Host;
+    skb.inputDevice = ifindex;
+    const Context saved = m_context;
+    m_context = Context::Process;
+    const int cpu = skb.cpu;
+    if (enqueue_to_backlog(skb, cpu)) {
+        for (LinkStat packets : {LinkStat::tx_packets, LinkStat::rx_packets})
+            m_counters.addLink(ifindex, packets);
+        for (LinkStat bytes : {LinkStat::tx_bytes, LinkStat::rx_bytes})
+            m_counters.addLink(ifindex, bytes, counted);
+        if (m_softnet[std::size_t(cpu)].softirqRaised) net_rx_action(cpu);
+    }
+    m_context = saved;
+}
+
 void Host::qdisc_run(int ifindex) {
     Device* d = dev(ifindex);
     if (!d) return;
@@ -159,6 +165,10 @@ void Host::qdisc_run(int ifindex) {
         if (!d->config.up) {
             m_counters.addLink(ifindex, LinkStat::tx_dropped);
             SS_DROP(skb, Stage::DriverTx, DropReason::DEV_READY, "device is down: tx_dropped +1");
+            continue;
+        }
+        if (d->config.kind == LinkKind::Loopback) { // a qdisc on lo: still back into the stack
+            loopback_xmit(ifindex, std::move(skb));
             continue;
         }
         const bool hasRing = d->config.kind == LinkKind::Ethernet;

@@ -235,6 +235,7 @@ public:
     void net_rx_action(int cpu);
     int napi_poll(int ifindex, int budget);
     void veth_xmit(Skb&& skb);
+    void loopback_xmit(int ifindex, Skb&& skb); // dev_xmit.cpp
 
     // --- receive: dev.cpp ---
     bool enqueue_to_backlog(Skb& skb, int cpu);

@@ -387,3 +387,37 @@ TEST_CASE("fq_codel's CoDel drops only after the delay stayed above target for a
         CHECK(stats.newFlowsLen + stats.oldFlowsLen == 0);
     }
 }
+
+TEST_CASE("a qdisc on lo still loops packets back into the stack") {
+    // tc qdisc add dev lo root pfifo and three datagrams to a closed port on 127.0.0.1:
+    // the datagrams and the three port unreachables all pass the qdisc (Ethernet header
+    // counted: 6 packets, 456 bytes) and come back in; lo's counter has 372 bytes each way.
+    // Measured the same on Linux 6.18 in a namespace.
+    HostConfig h = HostConfig::withLoopback();
+    InterfaceConfig* lo = h.findInterface("lo");
+    REQUIRE(lo);
+    lo->up = true;
+    QdiscConfig q;
+    q.kind = QdiscKind::Pfifo;
+    lo->qdisc = q;
+    SendConfig s;
+    s.destination = *Ipv4Address::parse("127.0.0.1");
+    s.source = *Ipv4Address::parse("127.0.0.1");
+    s.sourcePort = 4000;
+    s.destinationPort = 9;
+    s.count = 3;
+    s.interval = 0;
+    s.payloadSize = 20;
+    h.sends.push_back(s);
+    Run r(h, {}, kSecond);
+    const auto& stats = r.sim.counters().qdiscs().at(lo->ifindex);
+    CHECK(stats.sentPackets == 6);
+    CHECK(stats.sentBytes == 456);
+    for (LinkStat packets : {LinkStat::tx_packets, LinkStat::rx_packets})
+        CHECK(r.sim.counters().link(lo->ifindex, packets) == 6);
+    for (LinkStat bytes : {LinkStat::tx_bytes, LinkStat::rx_bytes})
+        CHECK(r.sim.counters().link(lo->ifindex, bytes) == 372);
+    CHECK(r.mib(Mib::UdpNoPorts) == 3);
+    CHECK(r.mib(Mib::IcmpInDestUnreachs) == 3);
+    CHECK(r.rec.tx.empty()); // nothing reaches a wire
+}
