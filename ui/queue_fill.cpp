@@ -93,6 +93,9 @@ QueueFills queueFills(const Simulator& sim, const std::vector<std::uint64_t>& ba
         // bfifo and tbf limit bytes; pfifo_fast takes the device's txqueuelen (pfifo_fast_enqueue).
         if (q.kind == QdiscKind::Bfifo || q.kind == QdiscKind::Tbf)
             consider(fills[std::size_t(QueueKind::Qdisc)], d.qdisc.backlogBytes, q.limit.value_or(0), bytes, name);
+        else if (q.kind == QdiscKind::FqCodel) // fq_codel_init: limit 10240 packets
+            consider(fills[std::size_t(QueueKind::Qdisc)], d.qdisc.backlogPackets, q.limit.value_or(10240),
+                     packets, name);
         else
             consider(fills[std::size_t(QueueKind::Qdisc)], d.qdisc.backlogPackets,
                      q.kind == QdiscKind::PfifoFast ? d.config.txqueuelen : q.limit.value_or(d.config.txqueuelen),
