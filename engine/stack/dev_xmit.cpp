@@ -148,9 +148,9 @@ void Host::qdisc_run(int ifindex) {
             taken = fq_codel_dequeue(*d); // keeps the backlog and drop counters itself
             if (!taken) return;
         } else {
-            taken = dequeueFifo(ifindex, q, bulkLeft);
+            taken = dequeueFifo(ifindex, q);
             if (!taken) {
-                if (bulkLeft < 0) { // the bulk ends; the batch goes out and the loop tries again
+                if (bulkLeft > 0) { // the bulk ends; the batch goes out and the loop tries again
                     bulkLeft = 0;
                     continue;
                 }
@@ -191,9 +191,8 @@ void Host::qdisc_run(int ifindex) {
 }
 
 // The head of the first non-empty band, when the qdisc lets it go: tbf_dequeue refuses
-// it until the tokens suffice, counting an overlimit and arming the watchdog; bulkLeft
-// turns negative when the refused attempt was part of a bulk dequeue.
-std::optional<Skb> Host::dequeueFifo(int ifindex, QdiscState& q, int& bulkLeft) {
+// it until the tokens suffice, counting an overlimit and arming the watchdog.
+std::optional<Skb> Host::dequeueFifo(int ifindex, QdiscState& q) {
     int band = 0;
     while (band < 3 && q.bands[std::size_t(band)].empty()) ++band;
     if (band == 3) return std::nullopt;
@@ -214,7 +213,6 @@ std::optional<Skb> Host::dequeueFifo(int ifindex, QdiscState& q, int& bulkLeft) 
                     q.runScheduled = true;
                     schedule({m_now - toks, 0, Event::Kind::QdiscRun, ifindex, 0});
                 }
-                if (bulkLeft > 0) bulkLeft = -1;
                 return std::nullopt;
             }
             q.tc = m_now;

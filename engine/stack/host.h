@@ -59,6 +59,7 @@ struct QdiscState {
     struct FqQueued {
         Skb skb;
         std::uint32_t enqueueTime = 0; // codel_set_enqueue_time
+        std::uint32_t memUsage = 0;    // get_codel_cb(skb)->mem_usage: the truesize charged
     };
     struct FqFlow {
         RingQueue<FqQueued> queue;
@@ -359,9 +360,10 @@ public:
     // --- dev_xmit.cpp ---
     void dev_queue_xmit(Skb skb);
     void qdisc_run(int ifindex);
+    // The next packet of pfifo_fast, pfifo, bfifo or tbf (nullopt: empty, or tbf refused).
+    std::optional<Skb> dequeueFifo(int ifindex, QdiscState& q);
     // sch_fq_codel.cpp: enqueue (with the limit's batch drop from the fattest flow) and
     // dequeue (DRR over the flows, CoDel on each); both keep the qdisc's counters.
-    std::optional<Skb> dequeueFifo(int ifindex, QdiscState& q, int& bulkLeft);
     void fq_codel_enqueue(Device& d, Skb&& skb);
     std::optional<Skb> fq_codel_dequeue(Device& d);
     void tx_complete(int ifindex);
@@ -472,7 +474,7 @@ private:
     void attachRecordedTap();
     // step() prefetches the bytes of the frame this many places behind the next input.
     static constexpr std::size_t kInputPrefetchDistance = 4;
-    static constexpr std::size_t kInputPrefetchBytes = 1536;
+    static constexpr std::size_t kInputPrefetchBytes = frame_buffers::kCapacity;
     void readAhead();   // streamed input
     void lineUpInput(); // in-memory input
     // The interface a frame arrives on, by name; where the last one was found is tried

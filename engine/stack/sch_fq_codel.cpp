@@ -112,7 +112,7 @@ void Host::fq_codel_enqueue(Device& d, Skb&& skb) {
     SS_TRACE(skb, Stage::QdiscEnqueue, Verdict::Queued,
              fmt::format("fq_codel: flow {}{}, {} packets queued", idx,
                          newFlow ? " (a new flow)" : "", q.backlogPackets + 1));
-    flow.queue.push_back({std::move(skb), codelTime(m_now)});
+    flow.queue.push_back({std::move(skb), codelTime(m_now), truesize});
     flow.backlog += len;
     q.backlogBytes += len;
     ++q.backlogPackets;
@@ -146,7 +146,7 @@ void Host::fq_codel_enqueue(Device& d, Skb&& skb) {
         QdiscState::FqQueued victim = fat.queue.takeFront();
         const auto vlen = std::uint32_t(victim.skb.data.size());
         droppedLen += vlen;
-        droppedMem += victim.skb.truesize ? victim.skb.truesize : skbTruesizeForHead(vlen + 16);
+        droppedMem += victim.memUsage;
         SS_DROP(victim.skb, Stage::QdiscEnqueue, DropReason::QDISC_OVERLIMIT,
                 fmt::format("fq_codel over its limit ({} packets): dropped from the head of the "
                             "fattest flow ({}), drop_overlimit +1",
@@ -177,7 +177,7 @@ std::optional<Skb> Host::fq_codel_dequeue(Device& d) {
         if (flow.queue.empty()) return std::nullopt;
         QdiscState::FqQueued item = flow.queue.takeFront();
         const auto len = std::uint32_t(item.skb.data.size());
-        const std::uint32_t mem = item.skb.truesize ? item.skb.truesize : skbTruesizeForHead(len + 16);
+        const std::uint32_t mem = item.memUsage;
         flow.backlog -= len;
         q.backlogBytes -= len;
         --q.backlogPackets;

@@ -246,19 +246,32 @@ TEST_CASE("unresolved next hop: ARP probes, then NEIGH_FAILED") {
         CHECK(r.sim.counters().link(lo, bytes) == 76);
 }
 
-TEST_CASE("a full pfifo drops with QDISC_DROP and counts in tc -s") {
-    HostConfig h = serverConfig();
-    QdiscConfig q;
-    q.kind = QdiscKind::Pfifo;
-    q.limit = 2;
+namespace {
+
+// serverConfig with `q` as eth0's root qdisc and one send line of `count` datagrams of
+// `payload` bytes at once to 10.0.0.7:9.
+HostConfig sendingThrough(const QdiscConfig& q, std::uint32_t count, std::uint32_t payload,
+                          LinkKind kind = LinkKind::Ethernet) {
+    HostConfig h = serverConfig(kind);
     h.findInterface("eth0")->qdisc = q;
-    h.findInterface("eth0")->txRing = 1;
     SendConfig s;
     s.destination = *Ipv4Address::parse("10.0.0.7");
     s.destinationPort = 9;
-    s.count = 10;
+    s.count = count;
     s.interval = 0;
+    s.payloadSize = payload;
     h.sends.push_back(s);
+    return h;
+}
+
+} // namespace
+
+TEST_CASE("a full pfifo drops with QDISC_DROP and counts in tc -s") {
+    QdiscConfig q;
+    q.kind = QdiscKind::Pfifo;
+    q.limit = 2;
+    HostConfig h = sendingThrough(q, 10, 0);
+    h.findInterface("eth0")->txRing = 1;
     Run r(h, {});
     const auto& stats = r.sim.counters().qdiscs().at(2);
     CHECK(stats.dropped == 7);
@@ -298,21 +311,13 @@ TEST_CASE("tbf overlimits: a veth on several CPUs bulk-dequeues after each packe
     // Linux 6.18: overlimits 21 with numtxqueues 1, 28 with 2 or 4.
     for (const auto& [cpus, overlimits] : {std::pair{1, 21u}, std::pair{2, 28u}, std::pair{4, 28u}}) {
         INFO(cpus << " CPUs");
-        HostConfig h = serverConfig(LinkKind::Veth);
-        h.cpus = cpus;
         QdiscConfig q;
         q.kind = QdiscKind::Tbf;
         q.rateBytesPerSec = 10000;
         q.burstBytes = 1600;
         q.limit = 2000;
-        h.findInterface("eth0")->qdisc = q;
-        SendConfig s;
-        s.destination = *Ipv4Address::parse("10.0.0.7");
-        s.destinationPort = 9;
-        s.count = 20;
-        s.interval = 0;
-        s.payloadSize = 200;
-        h.sends.push_back(s);
+        HostConfig h = sendingThrough(q, 20, 200, LinkKind::Veth);
+        h.cpus = cpus;
         Run r(h, {}, 2 * kSecond);
         const auto& stats = r.sim.counters().qdiscs().at(2);
         CHECK(stats.sentPackets == 14);
@@ -326,19 +331,11 @@ namespace {
 // eth0 with fq_codel and one send line of `count` datagrams at once to 10.0.0.7.
 Run fqCodelRun(std::optional<std::uint32_t> limit, std::uint32_t txRing, std::uint32_t count,
                std::uint32_t payload) {
-    HostConfig h = serverConfig();
     QdiscConfig q;
     q.kind = QdiscKind::FqCodel;
     q.limit = limit;
-    h.findInterface("eth0")->qdisc = q;
+    HostConfig h = sendingThrough(q, count, payload);
     h.findInterface("eth0")->txRing = txRing;
-    SendConfig s;
-    s.destination = *Ipv4Address::parse("10.0.0.7");
-    s.destinationPort = 9;
-    s.count = count;
-    s.interval = 0;
-    s.payloadSize = payload;
-    h.sends.push_back(s);
     return Run(h, {}, 2 * kSecond);
 }
 
@@ -376,7 +373,7 @@ TEST_CASE("fq_codel's CoDel drops only after the delay stayed above target for a
         INFO(count << " datagrams");
         Run r = fqCodelRun(std::nullopt, 256, count, 1472);
         const auto& stats = r.sim.counters().qdiscs().at(2);
-        CHECK(r.rec.drops[DropReason::QDISC_CONGESTED] == drops);
+        CHECK(r.rec.drops[DropReason::QDISC_CONGESTED] == int(drops));
         CHECK(stats.dropped == drops);
         CHECK(stats.dropOverlimit == 0);
         CHECK(stats.sentPackets == count - drops);
