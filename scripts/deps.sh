@@ -4,9 +4,11 @@
 # Uses sudo when not root; installs nothing when everything is present.
 set -euo pipefail
 
+# libqt6opengl6-dev is only recommended by qt6-base-dev, but Qt6Charts' CMake package
+# needs Qt6OpenGL's: without it find_package(Qt6 COMPONENTS Charts) fails.
 packages=(
     build-essential cmake ninja-build pkg-config
-    qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libgl-dev
+    qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev qt6-charts-dev qt6-svg-dev libgl-dev
     libpcap-dev libfmt-dev nlohmann-json3-dev libcli11-dev catch2
     xvfb xauth fonts-dejavu-core
     iproute2 iptables tcpreplay tcpdump iputils-ping libcap2-bin python3
