@@ -123,6 +123,8 @@ struct SendConfig {
     Nanos start = 0;
     std::uint32_t payloadSize = 0;
     bool dontFragment = true; // IP_PMTUDISC_WANT: DF set while the route MTU allows
+    std::optional<std::uint32_t> sndbuf; // SO_SNDBUF; none = net.core.wmem_default
+    bool nonBlocking = false;            // MSG_DONTWAIT: EAGAIN instead of sleeping when full
 };
 
 // `connect tcp 10.0.0.1:80 [from 10.0.0.2[:40000]] [at 1s] [send 5000] [close]`: an

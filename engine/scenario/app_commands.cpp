@@ -152,8 +152,8 @@ void runSend(HostConfig& host, Words args, Errors& errors) {
     if (ap->second == 0) return errors.push_back("sendto: Invalid argument (destination port 0)");
     s.destination = ap->first;
     s.destinationPort = ap->second;
-    const std::initializer_list<std::string_view> kWords = {"from", "count", "interval",
-                                                            "size", "at",    "df"};
+    const std::initializer_list<std::string_view> kWords = {"from", "count", "interval", "size",
+                                                            "at",   "df",    "sndbuf",   "nonblock"};
     while (!c.done()) {
         std::string w = c.take();
         bool known = false;
@@ -194,6 +194,18 @@ void runSend(HostConfig& host, Words args, Errors& errors) {
                 return errors.push_back(
                     fmt::format("send udp: df takes on or off, not \"{}\"", *v));
             s.dontFragment = *on;
+        } else if (w == "sndbuf") {
+            auto n = parseU32(*v);
+            if (!n)
+                return errors.push_back(
+                    fmt::format("send udp: sndbuf must be a number of bytes, not \"{}\"", *v));
+            s.sndbuf = *n;
+        } else if (w == "nonblock") {
+            auto on = parseOnOff(*v);
+            if (!on)
+                return errors.push_back(
+                    fmt::format("send udp: nonblock takes on or off, not \"{}\"", *v));
+            s.nonBlocking = *on;
         }
     }
     if (s.source && !s.source->isAny() && !isLocalAddress(host, *s.source))

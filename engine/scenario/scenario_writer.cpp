@@ -264,6 +264,8 @@ std::string writeScenario(const HostConfig& h) {
         if (s.payloadSize != defaults.payloadSize) line += fmt::format(" size {}", s.payloadSize);
         if (s.start != defaults.start) line += " at " + duration(s.start);
         if (s.dontFragment != defaults.dontFragment) line += s.dontFragment ? " df on" : " df off";
+        if (s.sndbuf) line += fmt::format(" sndbuf {}", *s.sndbuf);
+        if (s.nonBlocking) line += " nonblock on";
         out += line + "\n";
     }
     for (const auto& c : h.connects) {

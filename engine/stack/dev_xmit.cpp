@@ -8,6 +8,7 @@
 #include "wire/ipv4.h"
 
 #include <fmt/format.h>
+#include <utility>
 
 namespace stackscope::stack {
 
@@ -57,6 +58,7 @@ void Host::dev_queue_xmit(Skb skb) {
         SS_TRACE(skb, Stage::Wire, Verdict::Transmitted,
               fmt::format("{}: {} bytes handed to the peer", d->config.name, len));
         for (auto* o : txObservers) o->onTransmit(f);
+        sock_wfree(skb); // the peer's ip_rcv_core orphans it in this same softirq
         return;
     }
     if (q.config.kind == QdiscKind::FqCodel) {
@@ -113,6 +115,7 @@ void Host::loopback_xmit(int ifindex, Skb&& skb) {
     const std::size_t len = skb.data.size();
     const std::size_t counted = len >= wire::kEthHeaderLen ? len - wire::kEthHeaderLen : 0;
     SS_TRACE(skb, Stage::DriverTx, Verdict::Continue, "loopback_xmit: back into netif_rx");
+    sock_wfree(skb); // skb_orphan: the sender's buffer no longer holds it
     skb.pktType = PktType::Host;
     skb.inputDevice = ifindex;
     const Context saved = m_context;
@@ -172,7 +175,16 @@ void Host::qdisc_run(int ifindex) {
             continue;
         }
         const bool hasRing = d->config.kind == LinkKind::Ethernet;
-        if (hasRing) ++d->txRingUsed;
+        if (hasRing) {
+            ++d->txRingUsed;
+            ++d->txDescriptors;
+            // The driver frees the skb when its descriptor completes; until then it stays
+            // charged to the socket that sent it.
+            if (skb.wmemOwner >= 0)
+                d->txRingCharges.push_back({d->txDescriptors, std::exchange(skb.wmemOwner, -1), skb.truesize});
+        } else {
+            sock_wfree(skb); // veth: orphaned by the peer's ip_rcv_core in the same softirq
+        }
         m_counters.addLink(ifindex, LinkStat::tx_packets);
         m_counters.addLink(ifindex, LinkStat::tx_bytes, len);
         // Serialisation at wire speed, with preamble, FCS and inter-frame gap (24 bytes).
@@ -236,6 +248,12 @@ void Host::tx_complete(int ifindex) {
     // __netif_schedule); a queue that was not stopped is not run again by a completion.
     const bool stopped = d->txRingUsed >= d->config.txRing;
     --d->txRingUsed;
+    ++d->txCompleted;
+    while (!d->txRingCharges.empty() && d->txRingCharges.front().descriptor <= d->txCompleted) {
+        const Device::TxRingCharge c = d->txRingCharges.front();
+        d->txRingCharges.pop_front();
+        sock_wfree(c.owner, c.truesize); // napi_consume_skb -> sock_wfree
+    }
     if (stopped) qdisc_run(ifindex);
 }
 

@@ -25,12 +25,19 @@ Host::Host(const HostConfig& config, std::uint64_t seed)
     buildDerivedState();
     // The ID generator starts from a seeded value, as the kernel's starts from a random one.
     m_ipIdCounter = std::uint32_t(m_rng());
-    // Applications' send lines become events at their start time.
-    m_sendRemaining.assign(m_config.sends.size(), 0);
+    // Applications' send lines become events at their start time, each with its socket:
+    // sock_setsockopt(SO_SNDBUF) takes min(val, wmem_max) doubled, at least SOCK_MIN_SNDBUF.
+    m_sendSockets.assign(m_config.sends.size(), SendSocket{});
     for (std::size_t i = 0; i < m_config.sends.size(); ++i) {
-        m_sendRemaining[i] = m_config.sends[i].count;
-        if (m_config.sends[i].count > 0)
-            schedule({m_config.sends[i].start, 0, Event::Kind::AppSend, int(i), 0});
+        const SendConfig& s = m_config.sends[i];
+        SendSocket& sk = m_sendSockets[i];
+        sk.sndbuf = std::uint64_t(sysctl("net.core.wmem_default"));
+        if (s.sndbuf) {
+            std::int64_t v = std::min<std::int64_t>(*s.sndbuf, sysctl("net.core.wmem_max"));
+            v = std::min<std::int64_t>(v, INT32_MAX / 2);
+            sk.sndbuf = std::uint64_t(std::max<std::int64_t>(v * 2, kSockMinSndbuf));
+        }
+        if (s.count > 0) schedule({s.start, 0, Event::Kind::AppSend, int(i), 0});
     }
     // `connect` lines: the application's connect() is a TCP timer event at its start time.
     for (std::size_t i = 0; i < m_config.connects.size(); ++i)
@@ -287,6 +294,7 @@ void Host::trace(const Skb& skb, Stage stage, Verdict verdict, std::string detai
 
 void Host::releaseDropped(Skb& skb, DropReason reason) {
     skb.reason = reason;
+    sock_wfree(skb); // kfree_skb runs the destructor
     // A connection whose first packet dies before confirmation is forgotten with it.
     if (skb.ct && !m_conntrack.isConfirmed(skb.ct)) m_conntrack.destroyUnconfirmed(skb.ct);
 }

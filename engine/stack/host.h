@@ -26,6 +26,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace stackscope::stack {
@@ -96,6 +97,15 @@ struct Device {
     bool napiScheduled = false;   // NAPI_STATE_SCHED
     QdiscState qdisc;
     std::uint32_t txRingUsed = 0; // descriptors in flight
+    // Sent skbs still charged to a send line's socket, freed by the driver when their
+    // descriptor completes: (descriptor number, send line, truesize), in ring order.
+    struct TxRingCharge {
+        std::uint64_t descriptor;
+        int owner;
+        std::uint32_t truesize;
+    };
+    std::deque<TxRingCharge> txRingCharges;
+    std::uint64_t txDescriptors = 0, txCompleted = 0; // descriptors used / completed so far
     Nanos txBusyUntil = 0;        // wire serialisation
 };
 
@@ -128,6 +138,22 @@ struct Socket {
     bool readScheduled = false;
     std::uint16_t boundPort = 0;  // after autobind for senders
     Nanos nextReadAllowed = 0;    // rate-limited readers
+};
+
+// The socket behind a `send` line (one per line): what its send buffer holds. sk_wmem_alloc
+// counts the truesize of every skb it sent that is not yet freed or orphaned (in a qdisc,
+// the unresolved neighbour queue, a NIC's TX ring until the completion); sendto waits, or
+// fails with EAGAIN when non-blocking, while it is at sk_sndbuf (sock_alloc_send_pskb).
+struct SendSocket {
+    std::uint64_t sndbuf = 0;     // sk_sndbuf
+    std::uint64_t wmemAlloc = 0;  // sk_wmem_alloc less the one reference sk_alloc holds
+    bool noSpace = false;         // SOCK_NOSPACE: once out of room, errors count as SndbufErrors
+    bool blocked = false;         // the process sleeps in sock_wait_for_wmem
+    bool wakeScheduled = false;   // sk_write_space woke it; it runs after kWakeupLatency
+    std::uint64_t blockedCall = 0; // which of the line's sendto calls is waiting
+    PacketId blockedPacket = kNoPacket; // the id its datagram will carry
+    std::uint64_t blockedTimes = 0; // calls that had to wait (for the narration and tests)
+    Nanos nextDue = 0;            // when the line's next call is due
 };
 
 enum class NfHook : std::uint8_t { PreRouting, LocalIn, Forward, LocalOut, PostRouting };
@@ -207,6 +233,7 @@ public:
     std::uint64_t packetsInjected() const { return m_injected; }
     const std::vector<Device>& devices() const { return m_devices; }
     const std::vector<Socket>& sockets() const { return m_sockets; }
+    const std::vector<SendSocket>& sendSockets() const { return m_sendSockets; } // by send line
     const std::map<std::pair<std::uint32_t, int>, NeighEntry>& neighbours() const { return m_neigh; }
     const Fib& fib() const { return m_fib; }
     const Device* device(int ifindex) const;
@@ -336,6 +363,13 @@ public:
     void __udp4_lib_rcv(Skb&& skb);
     void udp_recvmsg(int socket);
     void udp_sendmsg(int sendIndex, std::uint64_t number);
+    // skb_set_owner_w / sock_wfree: charge a send line's socket with the skb's truesize, and
+    // give it back when the skb is freed or orphaned, waking a sender that waits for room.
+    void skb_set_owner_w(Skb& skb, int sendIndex);
+    void sock_wfree(int sendIndex, std::uint32_t truesize);
+    void sock_wfree(Skb& skb) {
+        if (skb.wmemOwner >= 0) sock_wfree(std::exchange(skb.wmemOwner, -1), skb.truesize);
+    }
 
     // --- icmp.cpp ---
     void icmp_rcv(Skb&& skb);
@@ -354,8 +388,10 @@ public:
     void neigh_timer(std::uint32_t address, int device, std::uint64_t generation);
     void neigh_update(wire::Ipv4Address ip, int device, const wire::MacAddress& mac, NeighState state);
 
-    // ip_send_skb's view of the transmit: false when a qdisc dropped this packet on enqueue.
+    // ip_send_skb's view of the transmit: a qdisc dropped this packet on enqueue
+    // (NET_XMIT_DROP, -ENOBUFS), or the OUTPUT or POSTROUTING hook dropped it (-EPERM).
     bool xmitDropped(PacketId id) const { return m_xmitDropped == id; }
+    bool xmitRefused(PacketId id) const { return m_xmitRefused == id; }
 
     // --- dev_xmit.cpp ---
     void dev_queue_xmit(Skb skb);
@@ -442,6 +478,7 @@ private:
     HotSysctls m_hot;
     // The packet whose enqueue a qdisc refused last (NET_XMIT_DROP seen by ip_send_skb).
     PacketId m_xmitDropped = kNoPacket;
+    PacketId m_xmitRefused = kNoPacket; // the last packet netfilter dropped on its way out
     netfilter::Conntrack m_conntrack;
     bool m_nfActive = false; // some table is registered
     bool m_ctActive = false; // some rule needs connection tracking (nf_ct_netns_get)
@@ -451,7 +488,7 @@ private:
     bool m_icmpGlobalInit = false;
     std::uint32_t m_ipIdCounter = 0;
     std::map<std::uint32_t, std::uint16_t> m_ipIdents;
-    std::vector<std::uint32_t> m_sendRemaining;
+    std::vector<SendSocket> m_sendSockets; // index = send line
     // IPv4 reassembly (fqdir): queues, memory charged in truesize, timer ids.
     std::map<FragKey, FragQueue> m_fragQueues;
     std::uint64_t m_fragMem = 0;

@@ -260,7 +260,7 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     out.l3Length = std::uint32_t(ipLen);
     out.transport = std::uint16_t(wire::kEthHeaderLen + 20);
     out.dst = rt.dst;
-    out.truesize = skbTruesizeForHead(std::uint32_t(ipLen) + 16 + 15);
+    out.truesize = ipAppendDataTruesize(std::uint32_t(ipLen));
     m_counters.addIcmpMsgOut(type);
     m_counters.add(Mib::IcmpOutMsgs);
     SS_TRACE(out, from, Verdict::Continue,
@@ -269,7 +269,8 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
           DropReason::None, true);
     const PacketId id = out.id;
     ip_local_out(std::move(out));
-    if (xmitDropped(id)) m_counters.add(Mib::IpOutDiscards); // ip_push_pending_frames -> ip_send_skb
+    // ip_push_pending_frames -> ip_send_skb: a qdisc or netfilter drop is an output discard.
+    if (xmitDropped(id) || xmitRefused(id)) m_counters.add(Mib::IpOutDiscards);
 }
 
 } // namespace stackscope::stack

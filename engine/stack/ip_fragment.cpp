@@ -20,7 +20,6 @@ namespace {
 // layout (not measured): inet_frag_alloc charges it to frag_mem_limit for every queue.
 constexpr std::uint32_t kIpqSize = 200;
 // LL_RESERVED_SPACE of an Ethernet device: the headroom ip_frag_next allocates.
-constexpr std::uint32_t kLlReservedSpace = 16;
 
 // IPFRAG_ECN_* bits (one per ECN codepoint seen) and ip_frag_ecn_table.
 constexpr std::uint8_t kFragEcnNotEct = 0x01, kFragEcnEct1 = 0x02, kFragEcnEct0 = 0x04,
@@ -347,6 +346,13 @@ void Host::ip_do_fragment(Skb skb, std::uint32_t mtu) {
                       total, mtu, pieces, left > room ? room & ~7u : left,
                       fastPath ? "fast path: the frag_list built by __ip_make_skb"
                                : "slow path: copied into new skbs"));
+    // Whichever socket sent the datagram: its charge moves to the pieces.
+    const int owner = skb.wmemOwner;
+    if (owner >= 0) {
+        SendSocket& sk = m_sendSockets[std::size_t(owner)];
+        sk.wmemAlloc -= std::min<std::uint64_t>(sk.wmemAlloc, skb.truesize);
+        skb.wmemOwner = -1;
+    }
     std::vector<std::uint8_t> header(skb.data.begin() + skb.network,
                                      skb.data.begin() + skb.network + hlen);
     std::uint32_t index = 0;
@@ -371,8 +377,12 @@ void Host::ip_do_fragment(Skb skb, std::uint32_t mtu) {
         frag.transport = std::uint16_t(frag.network + hlen);
         // Fast path: each piece was allocated by ip_append_data (fraglen + hh_len + 15);
         // slow path: alloc_skb(len + hlen + LL_RESERVED_SPACE) in ip_frag_next.
-        frag.truesize = fastPath ? skbTruesizeForHead(len + hlen + kLlReservedSpace + 15)
+        frag.truesize = fastPath ? ipAppendDataTruesize(len + hlen)
                                  : skbTruesizeForHead(len + hlen + kLlReservedSpace);
+        // The fast path's pieces were charged to the sending socket one by one; so they are
+        // again here, the whole datagram's charge having been taken back above.
+        frag.wmemOwner = -1;
+        if (owner >= 0) skb_set_owner_w(frag, owner);
         if (index == 0 && hlen > wire::kIpv4MinHeaderLen) ip_options_fragment(header);
         SS_TRACE(frag, Stage::IpFinishOutput, Verdict::Continue,
               fmt::format("fragment {} of {}: offset {} len {}{}", index + 1, pieces, offset, len,

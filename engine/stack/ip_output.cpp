@@ -30,14 +30,20 @@ void Host::ip_local_out(Skb skb) {
     // OutRequests counts datagrams this host generates (since 6.3), once before fragmentation.
     m_counters.add(Mib::IpOutRequests);
     SS_TRACE(skb, Stage::IpLocalOut, Verdict::Continue, "__ip_local_out: IpOutRequests +1");
-    if (!nfHook(skb, NfHook::LocalOut, 0, skb.dst.device)) return;
+    if (!nfHook(skb, NfHook::LocalOut, 0, skb.dst.device)) {
+        m_xmitRefused = skb.id; // NF_DROP: nf_hook returns -EPERM to the caller
+        return;
+    }
     ip_output(std::move(skb));
 }
 
 void Host::ip_output(Skb skb) {
     skb.device = skb.dst.device;
     SS_TRACE(skb, Stage::IpOutput, Verdict::Continue, fmt::format("out through {}", deviceName(skb.device)));
-    if (!nfHook(skb, NfHook::PostRouting, 0, skb.dst.device)) return;
+    if (!nfHook(skb, NfHook::PostRouting, 0, skb.dst.device)) {
+        m_xmitRefused = skb.id;
+        return;
+    }
     ip_finish_output(std::move(skb));
 }
 

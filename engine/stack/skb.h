@@ -73,7 +73,10 @@ struct Skb {
     int cpu = 0;
     Dst dst;
     bool locallyGenerated = false;
-    int socket = -1;                // owning socket (TX)
+    // skb->sk with sock_wfree as destructor: the send line whose socket's sk_wmem_alloc holds
+    // this skb's truesize until the skb is freed or orphaned (Host::sock_wfree). Whoever
+    // copies a charged skb (ip_do_fragment) decides which copy carries which part of it.
+    int wmemOwner = -1;
     // skb->_nfct: the connection and how this packet relates to it (0: none / untracked).
     std::uint64_t ct = 0;
     bool ctReply = false;
@@ -119,7 +122,18 @@ constexpr std::uint32_t skbTruesizeForHead(std::uint32_t size) {
     return skbTruesizeOf(bucket - kSkbSharedInfoSize);
 }
 
+// LL_RESERVED_SPACE(dev) of an Ethernet device: its 14-byte header rounded up to 16.
+inline constexpr std::uint32_t kLlReservedSpace = 16;
+
+// truesize of an skb __ip_append_data builds for `ipLen` bytes of IP packet (header
+// included): alloclen + LL_RESERVED_SPACE + 15 bytes (KERNEL-NOTES 7).
+constexpr std::uint32_t ipAppendDataTruesize(std::uint32_t ipLen) {
+    return skbTruesizeForHead(ipLen + kLlReservedSpace + 15);
+}
+
 // SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE = 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)).
 inline constexpr std::uint32_t kSockMinRcvbuf = 2048 + kSkbStructSize;
+// SOCK_MIN_SNDBUF = 2 * TCP_SKB_MIN_TRUESIZE.
+inline constexpr std::uint32_t kSockMinSndbuf = 2 * (2048 + kSkbStructSize);
 
 } // namespace stackscope::stack

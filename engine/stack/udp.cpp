@@ -9,9 +9,12 @@
 #include "wire/ipv4.h"
 #include "wire/udp.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <fmt/format.h>
 #include <type_traits>
+#include <utility>
 
 namespace stackscope::stack {
 
@@ -182,21 +185,124 @@ void Host::udp_recvmsg(int index) {
     schedule({next, 0, Event::Kind::AppRead, index, 0});
 }
 
+// skb_set_owner_w (net/core/sock.c): the socket's sk_wmem_alloc carries the skb's truesize.
+void Host::skb_set_owner_w(Skb& skb, int sendIndex) {
+    skb.wmemOwner = sendIndex;
+    m_sendSockets[std::size_t(sendIndex)].wmemAlloc += skb.truesize;
+}
+
+// sock_wfree (net/core/sock.c), run when the skb is freed or orphaned: its truesize leaves
+// the send buffer. sock_def_write_space_wfree wakes a waiting sender only once the buffer
+// is below half (sock_writeable, counting sk_wmem_alloc's own reference); it then retries.
+void Host::sock_wfree(int owner, std::uint32_t truesize) {
+    SendSocket& sk = m_sendSockets[std::size_t(owner)];
+    assert(sk.wmemAlloc >= truesize);
+    sk.wmemAlloc -= std::min<std::uint64_t>(sk.wmemAlloc, truesize);
+    if (sk.blocked && !sk.wakeScheduled && sk.wmemAlloc + 1 < sk.sndbuf / 2) {
+        sk.wakeScheduled = true;
+        schedule({m_now + kWakeupLatency, 0, Event::Kind::AppSend, owner, sk.blockedCall});
+    }
+}
+
 void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     const SendConfig& cfg = m_config.sends.at(std::size_t(sendIndex));
+    SendSocket& sock = m_sendSockets[std::size_t(sendIndex)];
     m_context = Context::Process;
-    if (number + 1 < cfg.count)
-        schedule({m_now + cfg.interval, 0, Event::Kind::AppSend, sendIndex, number + 1});
+    const bool woken = sock.blocked; // back from sock_wait_for_wmem, inside the same sendto
+    sock.wakeScheduled = false;
+    // The line's next call, one interval after this one was due; a call that had to wait
+    // for buffer space is followed at once by those that fell due meanwhile.
+    auto scheduleNext = [&] {
+        if (number + 1 >= cfg.count) return;
+        sock.nextDue = (number == 0 ? cfg.start : sock.nextDue) + cfg.interval;
+        schedule({std::max(m_now, sock.nextDue), 0, Event::Kind::AppSend, sendIndex, number + 1});
+    };
+    // udp_sendmsg's exit: with SOCK_NOSPACE set (this socket once found its buffer full),
+    // any failure counts as a send buffer error, as ENOBUFS always does.
+    auto failed = [&](int err) {
+        if (err == ENOBUFS || sock.noSpace) m_counters.add(Mib::UdpSndbufErrors);
+    };
     Skb skb;
-    skb.id = newPacketId();
+    skb.id = woken ? sock.blockedPacket : newPacketId();
     skb.locallyGenerated = true;
     skb.network = wire::kEthHeaderLen;
     OutputRoute rt = ip_route_output(cfg.destination, cfg.source.value_or(Ipv4Address{}));
     if (rt.error) {
+        scheduleNext();
         if (rt.error == ENETUNREACH || rt.error == EHOSTUNREACH) m_counters.add(Mib::IpOutNoRoutes);
+        failed(rt.error);
         SS_DROP(skb, Stage::RouteOutput, DropReason::IP_OUTNOROUTES,
              fmt::format("sendto {}: no route ({}), IpOutNoRoutes +1", cfg.destination.toString(),
                          rt.error == ENETUNREACH ? "ENETUNREACH" : "error"));
+        return;
+    }
+    const std::size_t ipLen = 20 + wire::kUdpHeaderLen + cfg.payloadSize;
+    // sock_alloc_send_pskb, for the first skb of the datagram: room while sk_wmem_alloc is
+    // below sk_sndbuf. Otherwise SOCK_NOSPACE, and EAGAIN or a sleep until sock_wfree wakes it.
+    if (sock.wmemAlloc >= sock.sndbuf) {
+        sock.noSpace = true;
+        if (cfg.nonBlocking) {
+            scheduleNext();
+            // __ip_append_data's error exit counts the discard; udp_sendmsg the buffer error.
+            m_counters.add(Mib::IpOutDiscards);
+            failed(EAGAIN);
+            SS_TRACE(skb, Stage::AppSend, Verdict::Consumed,
+                     fmt::format("sendto fails with EAGAIN: send buffer full (sk_wmem_alloc {} of sndbuf "
+                                 "{}, non-blocking): IpOutDiscards +1, UdpSndbufErrors +1",
+                                 sock.wmemAlloc, sock.sndbuf));
+            return;
+        }
+        if (!woken) ++sock.blockedTimes;
+        sock.blocked = true;
+        sock.blockedCall = number;
+        sock.blockedPacket = skb.id;
+        SS_TRACE(skb, Stage::AppSend, Verdict::Queued,
+                 fmt::format("sendto waits: send buffer full (sk_wmem_alloc {} of sndbuf {}); the "
+                             "process sleeps until sent packets free it below half",
+                             sock.wmemAlloc, sock.sndbuf));
+        return;
+    }
+    sock.blocked = false;
+    if (woken)
+        SS_TRACE(skb, Stage::AppSend, Verdict::Continue,
+                 fmt::format("woken: sk_wmem_alloc {} is below half of sndbuf {}; sendto goes on",
+                             sock.wmemAlloc, sock.sndbuf));
+    scheduleNext();
+    // __ip_append_data: one skb per fragment of the route MTU (8-byte aligned data in all
+    // but the last), which ip_do_fragment later sends as they are. The first was charged
+    // by sock_alloc_send_skb; the others may take the buffer to twice sk_sndbuf, beyond
+    // which the call fails with ENOBUFS.
+    std::uint32_t truesize = 0;
+    bool noBuffers = false;
+    {
+        constexpr std::uint32_t hlen = wire::kIpv4MinHeaderLen;
+        const std::uint32_t room = rt.dst.mtu > hlen ? (rt.dst.mtu - hlen) & ~7u : 0;
+        std::uint32_t left = std::uint32_t(ipLen) - hlen;
+        const bool cut = std::uint32_t(ipLen) > rt.dst.mtu && room > 0;
+        const std::uint32_t first = cut ? room : left;
+        truesize = ipAppendDataTruesize(hlen + first);
+        left -= first;
+        const std::uint64_t refcount = sock.wmemAlloc + 1 + truesize; // sk_alloc's reference too
+        std::uint64_t delta = 0;
+        while (left > 0) {
+            if (refcount + delta > 2 * sock.sndbuf) {
+                noBuffers = true;
+                break;
+            }
+            const std::uint32_t len = left > rt.dst.mtu - hlen ? room : left;
+            delta += ipAppendDataTruesize(hlen + len);
+            left -= len;
+        }
+        truesize += std::uint32_t(delta);
+    }
+    if (noBuffers) {
+        m_counters.add(Mib::IpOutDiscards);
+        failed(ENOBUFS);
+        SS_DROP(skb, Stage::AppSend, DropReason::NOT_SPECIFIED,
+                fmt::format("sendto fails with ENOBUFS: the datagram's fragments would take the send "
+                            "buffer past twice sndbuf {} (sk_wmem_alloc {}): IpOutDiscards +1, "
+                            "UdpSndbufErrors +1",
+                            sock.sndbuf, sock.wmemAlloc + truesize));
         return;
     }
     // inet_autobind: the first port of the range is chosen by a seeded offset.
@@ -214,7 +320,6 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     std::vector<std::uint8_t> payload(cfg.payloadSize, 0);
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::uint8_t('a' + i % 26);
     wire::UdpRepr udp{sport, cfg.destinationPort, payload};
-    const std::size_t ipLen = 20 + udp.bufferLength();
     skb.data.assign(wire::kEthHeaderLen + ipLen, 0);
     wire::Ipv4Repr ip;
     ip.src = rt.source;
@@ -231,17 +336,23 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     skb.l3Length = std::uint32_t(ipLen);
     skb.transport = std::uint16_t(wire::kEthHeaderLen + 20);
     skb.dst = rt.dst;
-    // ip_make_skb: the datagram plus LL_RESERVED_SPACE and 15 bytes of slack (KERNEL-NOTES 7).
-    skb.truesize = skbTruesizeForHead(std::uint32_t(ipLen) + 16 + 15);
+    // __ip_make_skb chains the pieces: the head's truesize is theirs together.
+    skb.truesize = truesize;
+    skb_set_owner_w(skb, sendIndex);
     SS_TRACE(skb, Stage::AppSend, Verdict::Continue,
-          fmt::format("sendto {}:{} from {}:{}, {} bytes", ip.dst.toString(), cfg.destinationPort,
-                      ip.src.toString(), sport, cfg.payloadSize),
+          fmt::format("sendto {}:{} from {}:{}, {} bytes: sk_wmem_alloc {} of sndbuf {}", ip.dst.toString(),
+                      cfg.destinationPort, ip.src.toString(), sport, cfg.payloadSize, sock.wmemAlloc,
+                      sock.sndbuf),
           DropReason::None, true);
     const PacketId id = skb.id;
     ip_local_out(std::move(skb));
     // udp_send_skb: a qdisc drop comes back as -ENOBUFS, which ip_send_skb counts as
-    // IpOutDiscards and UDP as SndbufErrors instead of OutDatagrams (no IP_RECVERR).
-    if (xmitDropped(id)) {
+    // IpOutDiscards and UDP as SndbufErrors instead of OutDatagrams (no IP_RECVERR); a
+    // netfilter drop as -EPERM, which sendto returns.
+    if (xmitRefused(id)) {
+        m_counters.add(Mib::IpOutDiscards);
+        failed(EPERM);
+    } else if (xmitDropped(id)) {
         m_counters.add(Mib::IpOutDiscards);
         m_counters.add(Mib::UdpSndbufErrors);
     } else {

@@ -271,6 +271,29 @@ def more_cases():
     cs.append(case("arp_resolution_failure", "send to on-link 10.0.0.50 without a neighbour: 3 probes, drop",
                    "send udp 10.0.0.50:9 from 10.0.0.2:4000 count 2 interval 10ms size 32\n", [],
                    settle=4.5))
+    # A datagram or an ICMP error dropped in OUTPUT: ip_send_skb sees -EPERM (IpOutDiscards),
+    # sendto returns it and UdpOutDatagrams stays.
+    cs.append(case("output_drop_own_packets", "OUTPUT DROP for the host's own datagrams and ICMP errors",
+                   ipt("-A OUTPUT -p udp -j DROP", "-A OUTPUT -p icmp -j DROP")
+                   + "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 3 interval 10ms size 100\n",
+                   spaced([udp_to(9 + i, ident=0x700 + i) for i in range(3)], start=0.05)))
+    # SO_SNDBUF 20000 doubles to 40000: 18 datagrams of truesize 2304 fit behind tbf's
+    # four-packet burst. Non-blocking, the rest fail with EAGAIN; blocking, the sender sleeps
+    # until half the buffer is free, so tbf's 30000-byte limit is never reached.
+    cs.append(case("udp_sndbuf_nonblock", "sndbuf full behind tbf: EAGAIN for a non-blocking sender",
+                   "tc qdisc add dev eth0 root tbf rate 400kbit burst 4200 limit 100000\n"
+                   "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 60 interval 0 size 1000 sndbuf 20000 "
+                   "nonblock on\n", [], settle=1.0))
+    cs.append(case("udp_sndbuf_block", "sndbuf full behind tbf: a blocking sender waits, nothing dropped",
+                   "tc qdisc add dev eth0 root tbf rate 400kbit burst 4200 limit 30000\n"
+                   "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 60 interval 0 size 1000 sndbuf 20000\n",
+                   [], settle=2.5))
+    # Fragments after the first may take the buffer to twice sk_sndbuf (4608, the minimum):
+    # a 5-fragment datagram fails with ENOBUFS, by the one reference sk_wmem_alloc starts at.
+    cs.append(case("udp_sndbuf_fragments", "datagrams cut into 4 and 5 fragments with the minimum sndbuf",
+                   "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 2 interval 10ms size 5900 df off sndbuf 1\n"
+                   "send udp 10.0.0.7:9 from 10.0.0.2:4001 count 2 interval 10ms size 6000 df off sndbuf 1\n",
+                   []))
     slow = [udp_to(7002, b"s" * 200, sport=44000, ident=0x600 + i) for i in range(40)]
     cs.append(case("udp_slow_reader", "socket reading 100/s, rcvbuf 4096, two bursts of 40 datagrams",
                    "socket udp bind 0.0.0.0:7002 rcvbuf 4096 read 100/s\n",

@@ -225,6 +225,12 @@ def parse_send(argv):
             spec["size"] = int(v)
         elif w == "df":
             spec["df"] = v == "on"
+        elif w == "sndbuf":
+            spec["sndbuf"] = int(v)
+        elif w == "nonblock":
+            spec["nonblock"] = v == "on"
+        else:
+            raise NotImplementedError(f"send option {w} is not emulated by the harness")
     return spec
 
 

@@ -59,6 +59,9 @@ def sender(spec, t0, results):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if not spec.get("df", True):
         s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
+    if spec.get("sndbuf"):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, spec["sndbuf"])
+    flags = socket.MSG_DONTWAIT if spec.get("nonblock") else 0
     if spec.get("src") or spec.get("sport"):
         s.bind((spec.get("src") or "0.0.0.0", spec.get("sport") or 0))
     payload = bytes(ord("a") + i % 26 for i in range(spec.get("size", 0)))
@@ -69,7 +72,7 @@ def sender(spec, t0, results):
         if delay > 0:
             time.sleep(delay)
         try:
-            s.sendto(payload, (spec["dst"], spec["dport"]))
+            s.sendto(payload, flags, (spec["dst"], spec["dport"]))
             results["sent"] += 1
         except OSError as e:
             results.setdefault("errors", []).append(str(e))

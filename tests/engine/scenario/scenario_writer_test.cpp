@@ -180,6 +180,7 @@ TEST_CASE("round trip: a router with every kind of line", "[scenario][writer]") 
         "send udp 10.0.0.254:9 from 10.0.0.1:5000 count 10 interval 2ms size 100 at 1.5s df off\n"
         "send udp 10.1.2.3:7 from 10.0.0.1 interval 250us at 3ns\n"
         "send udp 10.1.2.3:7\n"
+        "send udp 10.1.2.3:7 count 60 interval 0ns size 1000 sndbuf 20000 nonblock on\n"
         "socket tcp listen 0.0.0.0:8080 read 20/s\n"
         "connect tcp 10.0.0.254:80 from 10.0.0.1:40000 at 2s send 5000 close\n"
         "connect tcp 10.1.2.3:443 from 10.0.0.1\n"

@@ -293,6 +293,13 @@ TEST_CASE("send lines", "[scenario][send]") {
             {"send udp 10.0.0.1:9 cuont 3",
              "send udp: unknown option \"cuont\"; did you mean \"count\"?"},
             {"send udp 10.0.0.1:9 df maybe", "send udp: df takes on or off, not \"maybe\""},
+            {"send udp 10.0.0.1:9 sndbuf 20000 nonblock on", ""},
+            {"send udp 10.0.0.1:9 sndbuf big",
+             "send udp: sndbuf must be a number of bytes, not \"big\""},
+            {"send udp 10.0.0.1:9 nonblock yes", "send udp: nonblock takes on or off, not \"yes\""},
+            {"send udp 10.0.0.1:9 nonblock", "send udp: \"nonblock\" needs a value"},
+            {"send udp 10.0.0.1:9 sndbfu 1",
+             "send udp: unknown option \"sndbfu\"; did you mean \"sndbuf\"?"},
             {"send tcp 10.0.0.1:80", "send tcp is not modelled yet (only udp)"},
         });
     auto r = run(
@@ -310,6 +317,12 @@ TEST_CASE("send lines", "[scenario][send]") {
     CHECK(s.payloadSize == 100u);
     CHECK(s.start == 1500 * kMillisecond);
     CHECK_FALSE(s.dontFragment);
+    CHECK_FALSE(s.sndbuf.has_value());
+    CHECK_FALSE(s.nonBlocking);
+    auto nb = run("send udp 10.0.0.1:9 sndbuf 20000 nonblock on\n");
+    REQUIRE(nb.ok());
+    CHECK(nb.config.sends.at(0).sndbuf == 20000u);
+    CHECK(nb.config.sends.at(0).nonBlocking);
 }
 
 TEST_CASE("tcpdump lines", "[scenario][tcpdump]") {

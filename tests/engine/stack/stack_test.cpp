@@ -4,6 +4,7 @@
 #include "frames.h"
 
 #include "sim/simulator.h"
+#include "stack/host.h"
 #include "stack/skb.h"
 #include "wire/ipv4.h"
 
@@ -336,6 +337,10 @@ Run fqCodelRun(std::optional<std::uint32_t> limit, std::uint32_t txRing, std::ui
     q.limit = limit;
     HostConfig h = sendingThrough(q, count, payload);
     h.findInterface("eth0")->txRing = txRing;
+    // Room in the socket's send buffer for all of them at once (the default 212992 bytes
+    // holds 92 full-size datagrams), as an administrator would give it.
+    REQUIRE_FALSE(h.sysctls.set("net.core.wmem_max", "67108864").has_value());
+    h.sends[0].sndbuf = 67108864;
     return Run(h, {}, 2 * kSecond);
 }
 
@@ -417,4 +422,132 @@ TEST_CASE("a qdisc on lo still loops packets back into the stack") {
     CHECK(r.mib(Mib::UdpNoPorts) == 3);
     CHECK(r.mib(Mib::IcmpInDestUnreachs) == 3);
     CHECK(r.rec.tx.empty()); // nothing reaches a wire
+}
+
+namespace {
+
+// eth0, a veth, with tbf and one send line of `count` datagrams of 1000 bytes (truesize
+// 2304) at once to 10.0.0.7.
+HostConfig sndbufConfig(std::uint64_t rateBytesPerSec, std::uint32_t burst, std::uint32_t limit,
+                        std::uint32_t count, std::optional<std::uint32_t> sndbuf, bool nonBlocking) {
+    QdiscConfig q;
+    q.kind = QdiscKind::Tbf;
+    q.rateBytesPerSec = rateBytesPerSec;
+    q.burstBytes = burst;
+    q.limit = limit;
+    HostConfig h = sendingThrough(q, count, 1000, LinkKind::Veth);
+    h.sends[0].sndbuf = sndbuf;
+    h.sends[0].nonBlocking = nonBlocking;
+    return h;
+}
+
+} // namespace
+
+TEST_CASE("a blocking sender sleeps while its send buffer is full and wakes at half") {
+    // Measured on Linux 6.18 (veth, tbf rate 1mbit burst 5000, SO_SNDBUF 212992, so
+    // sk_sndbuf 425984, 300 datagrams of 1000 bytes in a loop): four leave within the
+    // burst; 185 more fill the buffer (184 x 2304 < 425984); the 190th sendto returns
+    // 0.769 s later, when 93 have left and the buffer is below half; the sender then fills
+    // it again: the 283rd returns at 1.545 s.
+    HostConfig h = sndbufConfig(125000, 5000, 1000000, 300, 212992, false);
+    Simulator sim(h, 1);
+    auto sent = [&] { return sim.counters().get(Mib::UdpOutDatagrams); };
+    sim.runUntil(kMillisecond);
+    CHECK(sent() == 189);
+    CHECK(sim.host().sendSockets().at(0).sndbuf == 425984);
+    CHECK(sim.host().sendSockets().at(0).wmemAlloc == 185 * 2304);
+    sim.runUntil(765 * kMillisecond);
+    CHECK(sent() == 189);
+    sim.runUntil(775 * kMillisecond);
+    CHECK(sent() == 282);
+    sim.runUntil(1540 * kMillisecond);
+    CHECK(sent() == 282);
+    sim.runUntil(1550 * kMillisecond);
+    CHECK(sent() == 300);
+    sim.run(5 * kSecond);
+    CHECK(sim.counters().qdiscs().at(2).sentPackets == 300);
+    CHECK(sim.counters().qdiscs().at(2).dropped == 0);
+    CHECK(sim.host().sendSockets().at(0).blockedTimes == 2);
+    CHECK(sim.host().sendSockets().at(0).wmemAlloc == 0);
+    CHECK(sim.counters().get(Mib::UdpSndbufErrors) == 0);
+}
+
+TEST_CASE("a non-blocking sender gets EAGAIN while its send buffer is full") {
+    // Measured on Linux 6.18 with the setup above and MSG_DONTWAIT: 97 sent, 203 fail with
+    // EAGAIN, each counted as IpOutDiscards and UdpSndbufErrors.
+    Run r(sndbufConfig(125000, 5000, 1000000, 300, std::nullopt, true), {}, 2 * kSecond);
+    CHECK(r.sim.host().sendSockets().at(0).sndbuf == 212992);
+    CHECK(r.mib(Mib::UdpOutDatagrams) == 97);
+    CHECK(r.mib(Mib::UdpSndbufErrors) == 203);
+    CHECK(r.mib(Mib::IpOutDiscards) == 203);
+    CHECK(r.mib(Mib::IpOutRequests) == 97);
+    CHECK(r.sim.counters().qdiscs().at(2).sentPackets == 97);
+    CHECK(r.sim.host().sendSockets().at(0).wmemAlloc == 0);
+}
+
+TEST_CASE("SO_SNDBUF doubles the value asked for, within wmem_max and SOCK_MIN_SNDBUF") {
+    for (const auto& [asked, expected] : {std::pair{1u, 4608u}, std::pair{20000u, 40000u},
+                                          std::pair{100000000u, 8388608u}}) {
+        Simulator sim(sndbufConfig(125000, 5000, 1000000, 1, asked, false), 1);
+        CHECK(sim.host().sendSockets().at(0).sndbuf == expected);
+    }
+}
+
+TEST_CASE("fragments may take the send buffer to twice sndbuf, then ENOBUFS") {
+    // The minimum sndbuf (4608) and no DF: 5900 bytes make 4 fragments and leave; 6000
+    // make 5, and the fifth would take sk_wmem_alloc (with the reference it starts at)
+    // past 9216: the call fails with ENOBUFS. Measured the same on Linux 6.18.
+    for (const auto& [size, ok] : {std::pair{5900u, true}, std::pair{6000u, false}}) {
+        INFO(size << " bytes");
+        HostConfig h = sendingThrough(QdiscConfig{}, 2, size, LinkKind::Veth);
+        h.sends[0].sndbuf = 1;
+        h.sends[0].dontFragment = false;
+        h.sends[0].interval = 10 * kMillisecond;
+        Run r(h, {}, kSecond);
+        CHECK(r.mib(Mib::UdpOutDatagrams) == (ok ? 2u : 0u));
+        CHECK(r.mib(Mib::UdpSndbufErrors) == (ok ? 0u : 2u));
+        CHECK(r.mib(Mib::IpOutDiscards) == (ok ? 0u : 2u));
+        CHECK(r.mib(Mib::IpFragCreates) == (ok ? 8u : 0u));
+        CHECK(r.rec.tx.size() == (ok ? 8u : 0u));
+        CHECK(r.sim.host().sendSockets().at(0).wmemAlloc == 0);
+    }
+}
+
+TEST_CASE("a send buffer is charged until the driver completes, the neighbour resolves or the skb dies") {
+    // Every path a sent datagram can end on gives its truesize back: the NIC's completion,
+    // a qdisc drop, a netfilter drop, the unresolved neighbour queue's failure, loopback.
+    SECTION("NIC TX ring") {
+        QdiscConfig q;
+        q.kind = QdiscKind::Pfifo;
+        q.limit = 2;
+        HostConfig h = sendingThrough(q, 10, 1000);
+        h.findInterface("eth0")->txRing = 1;
+        Simulator sim(h, 1);
+        sim.runUntil(0);
+        // One in the ring, two in the pfifo; seven dropped and given back at once.
+        CHECK(sim.host().sendSockets().at(0).wmemAlloc == 3 * 2304);
+        sim.run(kSecond);
+        CHECK(sim.host().sendSockets().at(0).wmemAlloc == 0);
+    }
+    SECTION("netfilter DROP in OUTPUT") {
+        HostConfig h = sendingThrough(QdiscConfig{}, 3, 100);
+        IptablesInput in;
+        in.argv = {"iptables", "-A", "OUTPUT", "-p", "udp", "-j", "DROP"};
+        in.text = "iptables -A OUTPUT -p udp -j DROP";
+        h.iptables.push_back(in);
+        Run r(h, {}, kSecond);
+        CHECK(r.rec.drops[DropReason::NETFILTER_DROP] == 3);
+        // sendto returns -EPERM: an output discard, not a datagram sent (Linux 6.18).
+        CHECK(r.mib(Mib::IpOutDiscards) == 3);
+        CHECK(r.mib(Mib::UdpOutDatagrams) == 0);
+        CHECK(r.mib(Mib::UdpSndbufErrors) == 0);
+        CHECK(r.sim.host().sendSockets().at(0).wmemAlloc == 0);
+    }
+    SECTION("neighbour never answers") {
+        HostConfig h = sendingThrough(QdiscConfig{}, 3, 100);
+        h.sends[0].destination = *Ipv4Address::parse("10.0.0.50");
+        Run r(h, {}, 5 * kSecond);
+        CHECK(r.rec.drops[DropReason::NEIGH_FAILED] == 3);
+        CHECK(r.sim.host().sendSockets().at(0).wmemAlloc == 0);
+    }
 }
