@@ -32,6 +32,7 @@ QString queueName(QueueKind q) {
     case QueueKind::ArpQueue: return QObject::tr("neighbour (ARP) queue");
     case QueueKind::Qdisc: return QObject::tr("qdisc");
     case QueueKind::TxRing: return QObject::tr("TX ring");
+    case QueueKind::SendBuffer: return QObject::tr("socket send buffer");
     case QueueKind::Count: break;
     }
     return {};
@@ -45,6 +46,7 @@ Stage queueStage(QueueKind q) {
     case QueueKind::ArpQueue: return Stage::Neighbour;
     case QueueKind::Qdisc: return Stage::QdiscEnqueue;
     case QueueKind::TxRing: return Stage::DriverTx;
+    case QueueKind::SendBuffer: return Stage::AppSend;
     case QueueKind::Count: break;
     }
     return Stage::NicRx;
@@ -111,6 +113,14 @@ QueueFills queueFills(const Simulator& sim, const std::vector<std::uint64_t>& ba
                                                                                 : QStringLiteral("tcp"))
                                   .arg(s.config.port);
         consider(fills[std::size_t(QueueKind::Socket)], s.rmemAlloc, s.rcvbuf, bytes, where);
+    }
+    const std::vector<SendConfig>& sends = host.config().sends;
+    for (std::size_t i = 0; i < sends.size() && i < host.sendSockets().size(); ++i) {
+        const stack::SendSocket& sk = host.sendSockets()[i];
+        consider(fills[std::size_t(QueueKind::SendBuffer)], sk.wmemAlloc, sk.sndbuf, bytes,
+                 QStringLiteral("udp to %1:%2")
+                     .arg(QString::fromStdString(sends[i].destination.toString()))
+                     .arg(sends[i].destinationPort));
     }
     for (const auto& [key, n] : host.neighbours()) {
         const std::string dev = host.deviceName(n.device);

@@ -20,7 +20,9 @@ class Simulator;
 
 namespace stackscope::ui {
 
-enum class QueueKind : std::uint8_t { RxRing, Backlog, Socket, ArpQueue, Qdisc, TxRing, Count };
+// SendBuffer is a sending socket's sk_wmem_alloc: bytes of sent packets not yet freed
+// (they rest in the qdisc or a ring meanwhile, so it has no packets of its own).
+enum class QueueKind : std::uint8_t { RxRing, Backlog, Socket, ArpQueue, Qdisc, TxRing, SendBuffer, Count };
 inline constexpr std::size_t kQueueKinds = std::size_t(QueueKind::Count);
 
 QString queueName(QueueKind q);   // "RX ring", "socket receive queue"
@@ -30,7 +32,7 @@ std::optional<QueueKind> queueAtStage(Stage s);
 std::optional<QueueKind> restingQueue(const TraceEvent& e);
 
 // The fullest instance of a queue (one ring per device, one backlog per CPU, one
-// receive queue per socket).
+// receive queue per socket, one send buffer per send line).
 struct QueueFill {
     std::uint64_t used = 0;
     std::uint64_t limit = 0; // 0 = unknown or unlimited

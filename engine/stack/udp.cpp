@@ -236,11 +236,46 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
                          rt.error == ENETUNREACH ? "ENETUNREACH" : "error"));
         return;
     }
+    // inet_autobind: the first port of the range is chosen by a seeded offset.
+    std::uint16_t sport = cfg.sourcePort.value_or(0);
+    if (!sport) {
+        auto range = m_config.sysctls.values("net.ipv4.ip_local_port_range").value_or(std::vector<std::int64_t>{32768, 60999});
+        const auto span = std::uint64_t(range[1] - range[0] + 1);
+        sport = std::uint16_t(range[0] + std::int64_t((std::uint64_t(sendIndex) * 7919 + 12345) % span));
+        // A capture taken on this host shows the port the kernel picked for this flow.
+        if (m_recorded.active())
+            if (auto p = m_recorded.ephemeralPort(wire::kIpProtoUdp, rt.source.value, cfg.destination.value,
+                                                  cfg.destinationPort))
+                sport = *p;
+    }
     const std::size_t ipLen = 20 + wire::kUdpHeaderLen + cfg.payloadSize;
+    // The datagram's bytes. A call that cannot have its skb yet is shown with them too (and
+    // IP ID 0: __ip_make_skb takes the ID only once the skb exists).
+    auto build = [&](std::uint16_t ident) {
+        std::vector<std::uint8_t> payload(cfg.payloadSize, 0);
+        for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::uint8_t('a' + i % 26);
+        wire::UdpRepr udp{sport, cfg.destinationPort, payload};
+        skb.data.assign(wire::kEthHeaderLen + ipLen, 0);
+        wire::Ipv4Repr ip;
+        ip.src = rt.source;
+        ip.dst = cfg.destination;
+        ip.protocol = wire::kIpProtoUdp;
+        ip.ttl = std::uint8_t(m_hot.ipDefaultTtl);
+        ip.payloadLength = std::uint16_t(udp.bufferLength());
+        // IP_PMTUDISC_WANT: DF while the datagram fits the route's MTU.
+        ip.dontFragment = cfg.dontFragment && ipLen <= rt.dst.mtu && !sysctl("net.ipv4.ip_no_pmtu_disc");
+        ip.ident = ident;
+        ip.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen, 20));
+        udp.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen + 20), ip.src, ip.dst);
+        skb.l3Length = std::uint32_t(ipLen);
+        skb.transport = std::uint16_t(wire::kEthHeaderLen + 20);
+        skb.dst = rt.dst;
+    };
     // sock_alloc_send_pskb, for the first skb of the datagram: room while sk_wmem_alloc is
     // below sk_sndbuf. Otherwise SOCK_NOSPACE, and EAGAIN or a sleep until sock_wfree wakes it.
     if (sock.wmemAlloc >= sock.sndbuf) {
         sock.noSpace = true;
+        if (tracing()) build(0);
         if (cfg.nonBlocking) {
             scheduleNext();
             // __ip_append_data's error exit counts the discard; udp_sendmsg the buffer error.
@@ -249,7 +284,8 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
             SS_TRACE(skb, Stage::AppSend, Verdict::Consumed,
                      fmt::format("sendto fails with EAGAIN: send buffer full (sk_wmem_alloc {} of sndbuf "
                                  "{}, non-blocking): IpOutDiscards +1, UdpSndbufErrors +1",
-                                 sock.wmemAlloc, sock.sndbuf));
+                                 sock.wmemAlloc, sock.sndbuf),
+                     DropReason::None, true);
             return;
         }
         if (!woken) ++sock.blockedTimes;
@@ -259,14 +295,11 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
         SS_TRACE(skb, Stage::AppSend, Verdict::Queued,
                  fmt::format("sendto waits: send buffer full (sk_wmem_alloc {} of sndbuf {}); the "
                              "process sleeps until sent packets free it below half",
-                             sock.wmemAlloc, sock.sndbuf));
+                             sock.wmemAlloc, sock.sndbuf),
+                 DropReason::None, true);
         return;
     }
     sock.blocked = false;
-    if (woken)
-        SS_TRACE(skb, Stage::AppSend, Verdict::Continue,
-                 fmt::format("woken: sk_wmem_alloc {} is below half of sndbuf {}; sendto goes on",
-                             sock.wmemAlloc, sock.sndbuf));
     scheduleNext();
     // __ip_append_data: one skb per fragment of the route MTU (8-byte aligned data in all
     // but the last), which ip_do_fragment later sends as they are. The first was charged
@@ -298,6 +331,7 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     if (noBuffers) {
         m_counters.add(Mib::IpOutDiscards);
         failed(ENOBUFS);
+        if (tracing()) build(0);
         SS_DROP(skb, Stage::AppSend, DropReason::NOT_SPECIFIED,
                 fmt::format("sendto fails with ENOBUFS: the datagram's fragments would take the send "
                             "buffer past twice sndbuf {} (sk_wmem_alloc {}): IpOutDiscards +1, "
@@ -305,43 +339,16 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
                             sock.sndbuf, sock.wmemAlloc + truesize));
         return;
     }
-    // inet_autobind: the first port of the range is chosen by a seeded offset.
-    std::uint16_t sport = cfg.sourcePort.value_or(0);
-    if (!sport) {
-        auto range = m_config.sysctls.values("net.ipv4.ip_local_port_range").value_or(std::vector<std::int64_t>{32768, 60999});
-        const auto span = std::uint64_t(range[1] - range[0] + 1);
-        sport = std::uint16_t(range[0] + std::int64_t((std::uint64_t(sendIndex) * 7919 + 12345) % span));
-        // A capture taken on this host shows the port the kernel picked for this flow.
-        if (m_recorded.active())
-            if (auto p = m_recorded.ephemeralPort(wire::kIpProtoUdp, rt.source.value, cfg.destination.value,
-                                                  cfg.destinationPort))
-                sport = *p;
-    }
-    std::vector<std::uint8_t> payload(cfg.payloadSize, 0);
-    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::uint8_t('a' + i % 26);
-    wire::UdpRepr udp{sport, cfg.destinationPort, payload};
-    skb.data.assign(wire::kEthHeaderLen + ipLen, 0);
-    wire::Ipv4Repr ip;
-    ip.src = rt.source;
-    ip.dst = cfg.destination;
-    ip.protocol = wire::kIpProtoUdp;
-    ip.ttl = std::uint8_t(m_hot.ipDefaultTtl);
-    ip.payloadLength = std::uint16_t(udp.bufferLength());
-    // IP_PMTUDISC_WANT: DF while the datagram fits the route's MTU. Kernel 6.18 takes the ID
-    // of unconnected DF datagrams from the hashed generator too (seen on the conformance kernel).
-    ip.dontFragment = cfg.dontFragment && ipLen <= rt.dst.mtu && !sysctl("net.ipv4.ip_no_pmtu_disc");
-    ip.ident = nextIpId(ip.dst, ip.protocol);
-    ip.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen, 20));
-    udp.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen + 20), ip.src, ip.dst);
-    skb.l3Length = std::uint32_t(ipLen);
-    skb.transport = std::uint16_t(wire::kEthHeaderLen + 20);
-    skb.dst = rt.dst;
+    // Kernel 6.18 takes the ID of unconnected DF datagrams from the hashed generator too
+    // (seen on the conformance kernel).
+    build(nextIpId(cfg.destination, wire::kIpProtoUdp));
     // __ip_make_skb chains the pieces: the head's truesize is theirs together.
     skb.truesize = truesize;
     skb_set_owner_w(skb, sendIndex);
     SS_TRACE(skb, Stage::AppSend, Verdict::Continue,
-          fmt::format("sendto {}:{} from {}:{}, {} bytes: sk_wmem_alloc {} of sndbuf {}", ip.dst.toString(),
-                      cfg.destinationPort, ip.src.toString(), sport, cfg.payloadSize, sock.wmemAlloc,
+          fmt::format("{}sendto {}:{} from {}:{}, {} bytes: sk_wmem_alloc {} of sndbuf {}",
+                      woken ? "woken with the send buffer below half: " : "", cfg.destination.toString(),
+                      cfg.destinationPort, rt.source.toString(), sport, cfg.payloadSize, sock.wmemAlloc,
                       sock.sndbuf),
           DropReason::None, true);
     const PacketId id = skb.id;

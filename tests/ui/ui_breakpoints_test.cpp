@@ -216,6 +216,46 @@ private slots:
         QCOMPARE(scene.box(Stage::SocketQueue)->queueFill(), 0.0);
     }
 
+    void sendBufferGaugeAtSendto() {
+        // tbf at 1 Mbit/s behind a send line of 200 full datagrams: the socket's buffer
+        // (212992 bytes) fills, and sendto waits. The gauge on the sendto box shows it.
+        HostConfig config = test::makeHost();
+        QdiscConfig tbf;
+        tbf.kind = QdiscKind::Tbf;
+        tbf.rateBytesPerSec = 125000;
+        tbf.burstBytes = 5000;
+        tbf.limit = 1000000;
+        config.findInterface("eth0")->qdisc = tbf;
+        SendConfig send;
+        send.destination = test::kPeerIp;
+        send.destinationPort = 9;
+        send.count = 200;
+        send.interval = 0;
+        send.payloadSize = 1000;
+        config.sends.push_back(send);
+        Session session;
+        StackScene scene(&session);
+        session.load(config, {}, {});
+        QCOMPARE(scene.box(Stage::AppSend)->queueFill(), 0.0);
+        // Step to the call that finds the buffer full.
+        std::uint64_t waits = 0;
+        while (!session.stepper()->atEnd() && waits == 0) {
+            session.stepForward();
+            const auto& events = session.stepper()->events();
+            const TraceEvent& e = events[std::size_t(session.position()) - 1];
+            if (e.stage == Stage::AppSend && e.verdict == Verdict::Queued) waits = session.position();
+        }
+        QVERIFY(waits > 0);
+        const QueueFill& buffer = scene.queueFills()[std::size_t(QueueKind::SendBuffer)];
+        QCOMPARE(buffer.limit, std::uint64_t(212992));
+        QCOMPARE(buffer.used, std::uint64_t(93 * 2304)); // one over: allowed while below sndbuf
+        QCOMPARE(buffer.unit, QStringLiteral("bytes"));
+        QCOMPARE(scene.box(Stage::AppSend)->queueFill(), 1.0);
+        QVERIFY(scene.box(Stage::AppSend)->queueFillText().contains(QStringLiteral("socket send buffer")));
+        QVERIFY(scene.box(Stage::AppSend)->queueFillText().contains(QStringLiteral("udp to 10.0.0.1:9")));
+        QCOMPARE(queueStage(QueueKind::SendBuffer), Stage::AppSend);
+    }
+
     void queueDepthFromTheTrace() {
         HostConfig config = test::makeHost();
         config.sockets[0].read = SocketConfig::ReadMode::None;
