@@ -47,7 +47,8 @@ QStringList completionWords(const ConfigDocument& doc) {
         "noarp", "failed", "up", "down", "mtu", "address", "promisc", "on", "off", "default", "blackhole",
         "unreachable", "prohibit", "sysctl", "-w", "ethtool", "-G", "rx", "tx", "tc", "qdisc", "root", "pfifo",
         "bfifo", "tbf", "fq_codel", "noqueue", "pfifo_fast", "limit", "rate", "burst", "latency", "socket",
-        "udp", "tcp", "bind", "listen", "rcvbuf", "read", "all", "none", "connect", "backlog",
+        "udp", "tcp", "bind", "listen", "rcvbuf", "sndbuf", "read", "all", "none", "connect", "backlog",
+        "send", "from", "count", "interval", "size", "at", "df", "nonblock", "close",
         // iptables
         "-t", "filter", "nat", "mangle", "raw", "security", "-A", "-I", "-D", "-R", "-P", "-N", "-X", "-F",
         "-p", "icmp", "-s", "-d", "-i", "-o", "-m", "--dport", "--sport", "--dports", "--sports", "multiport",
