@@ -50,7 +50,7 @@ void CursorState::apply(const std::vector<TraceEvent>& events, std::uint64_t i) 
         ++m_dropped[std::size_t(e.stage)];
         DropCount& d = m_drops[{e.reason, e.stage}];
         if (d.count++ == 0) d.firstSeq = i;
-    } else {
+    } else if (!isCallReturn(e)) {
         ++m_passed[std::size_t(e.stage)];
     }
     if (e.packet == kNoPacket) return;
@@ -69,7 +69,7 @@ void CursorState::unapply(const std::vector<TraceEvent>& events, std::uint64_t i
         --m_dropped[std::size_t(e.stage)];
         auto it = m_drops.find({e.reason, e.stage});
         if (it != m_drops.end() && --it->second.count == 0) m_drops.erase(it);
-    } else {
+    } else if (!isCallReturn(e)) {
         --m_passed[std::size_t(e.stage)];
     }
     if (e.packet == kNoPacket) return;

@@ -22,6 +22,7 @@ QString contextText(Context c) {
 }
 
 QString verdictText(const TraceEvent& e) {
+    if (isCallReturn(e)) return QObject::tr("the system call returns to the application");
     switch (e.verdict) {
     case Verdict::Continue: return QObject::tr("passed on to the next stage");
     case Verdict::Queued: return QObject::tr("queued");

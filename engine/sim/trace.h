@@ -56,6 +56,13 @@ struct TraceEvent {
     std::shared_ptr<const std::vector<std::uint8_t>> bytes;
 };
 
+// A system call returning to the application (sendto returns): an event of no packet,
+// after the packet went its way, carrying the counters the call bumps on its way out.
+// Stage counts leave it out: the call was counted where it began.
+inline bool isCallReturn(const TraceEvent& e) {
+    return e.packet == kNoPacket && e.verdict == Verdict::Delivered;
+}
+
 class TraceObserver {
 public:
     virtual ~TraceObserver() = default;

@@ -356,14 +356,25 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     // udp_send_skb: a qdisc drop comes back as -ENOBUFS, which ip_send_skb counts as
     // IpOutDiscards and UDP as SndbufErrors instead of OutDatagrams (no IP_RECVERR); a
     // netfilter drop as -EPERM, which sendto returns.
+    // The call returns once the packet has gone as far as this context takes it; its own
+    // event (no packet) carries the counters udp_sendmsg bumps on the way out.
+    Skb ret;
+    ret.id = kNoPacket;
     if (xmitRefused(id)) {
         m_counters.add(Mib::IpOutDiscards);
         failed(EPERM);
+        SS_TRACE(ret, Stage::AppSend, Verdict::Delivered,
+                 "sendto returns EPERM: netfilter dropped the datagram on its way out");
     } else if (xmitDropped(id)) {
         m_counters.add(Mib::IpOutDiscards);
         m_counters.add(Mib::UdpSndbufErrors);
+        SS_TRACE(ret, Stage::AppSend, Verdict::Delivered,
+                 fmt::format("sendto returns {}: the qdisc dropped the datagram, but without IP_RECVERR "
+                             "UDP does not report ENOBUFS",
+                             cfg.payloadSize));
     } else {
         m_counters.add(Mib::UdpOutDatagrams);
+        SS_TRACE(ret, Stage::AppSend, Verdict::Delivered, fmt::format("sendto returns {}", cfg.payloadSize));
     }
 }
 

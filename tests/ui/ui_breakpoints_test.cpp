@@ -254,6 +254,13 @@ private slots:
         QVERIFY(scene.box(Stage::AppSend)->queueFillText().contains(QStringLiteral("socket send buffer")));
         QVERIFY(scene.box(Stage::AppSend)->queueFillText().contains(QStringLiteral("udp to 10.0.0.1:9")));
         QCOMPARE(queueStage(QueueKind::SendBuffer), Stage::AppSend);
+        // Each call counts once at sendto: 93 returned (their returns are not counted
+        // again), the 94th waits.
+        QCOMPARE(session.state().passed(Stage::AppSend), std::uint64_t(94));
+        std::uint64_t returns = 0;
+        for (std::uint64_t i = 0; i < session.position(); ++i)
+            returns += isCallReturn(session.stepper()->events()[std::size_t(i)]) ? 1 : 0;
+        QCOMPARE(returns, std::uint64_t(93));
     }
 
     void queueDepthFromTheTrace() {
