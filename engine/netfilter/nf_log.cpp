@@ -4,6 +4,7 @@
 #include "netfilter/rule.h"
 
 #include <fmt/format.h>
+#include <iterator>
 
 namespace stackscope::netfilter {
 
@@ -179,7 +180,8 @@ std::string nfLogIpPacket(const PacketInfo& p, std::string_view prefix, std::uin
             o += fmt::format("MACSRC={} MACDST={} MACPROTO={:04x} ", mac(p.mac, 6), mac(p.mac, 0), be16(p.mac, 12));
         } else {
             o += "MAC=";
-            for (std::size_t k = 0; k < p.mac.size(); ++k) o += (k ? ":" : "") + fmt::format("{:02x}", p.mac[k]);
+            for (std::size_t k = 0; k < p.mac.size(); ++k)
+                fmt::format_to(std::back_inserter(o), "{}{:02x}", k ? ":" : "", p.mac[k]);
             o += " ";
         }
     }
