@@ -63,6 +63,9 @@ struct InterfaceConfig {
     std::uint32_t rxRing = 256;     // ethtool -G rx
     std::uint32_t txRing = 256;     // ethtool -G tx
     std::uint32_t txqueuelen = 1000;
+    // ip link add ... numtxqueues N; none = the driver's default (veth: one per possible CPU,
+    // the `cpus` line; other links: one).
+    std::optional<std::uint32_t> numTxQueues;
     std::vector<InterfaceAddress> addresses;
     std::optional<QdiscConfig> qdisc; // root qdisc; nullopt = the kernel's default for this link
 };

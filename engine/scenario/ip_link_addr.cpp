@@ -20,11 +20,12 @@ struct LinkAttrs {
     std::optional<std::uint32_t> mtu;
     std::optional<std::uint32_t> txqueuelen;
     std::optional<bool> promisc;
+    std::optional<std::uint32_t> numTxQueues;
 };
 
 const std::initializer_list<std::string_view> kLinkKeywords = {
-    "dev",    "up",   "down",    "address", "mtu", "txqueuelen",
-    "txqlen", "qlen", "promisc", "name",    "type"};
+    "dev",    "up",   "down",    "address", "mtu",        "txqueuelen",
+    "txqlen", "qlen", "promisc", "name",    "type", "numtxqueues"};
 
 // iplink_parse: returns false after reporting an error. Stops before "type".
 bool parseLinkAttrs(ArgCursor& c, LinkAttrs& a, std::string& dev, std::string& error) {
@@ -52,6 +53,12 @@ bool parseLinkAttrs(ArgCursor& c, LinkAttrs& a, std::string& dev, std::string& e
             auto n = parseU32(*v);
             if (!n) return error = invarg("Invalid \"txqueuelen\" value", *v), false;
             a.txqueuelen = *n;
+        } else if (w == "numtxqueues") {
+            auto v = c.value();
+            if (!v) return error = kIncomplete, false;
+            auto n = parseU32(*v);
+            if (!n) return error = invarg("Invalid \"numtxqueues\" value", *v), false;
+            a.numTxQueues = *n;
         } else if (w == "promisc") {
             auto v = c.value();
             if (!v) return error = kIncomplete, false;
@@ -70,11 +77,11 @@ bool parseLinkAttrs(ArgCursor& c, LinkAttrs& a, std::string& dev, std::string& e
         } else if (w == "arp" || w == "multicast" || w == "allmulticast" || w == "dynamic" ||
                    w == "trailers" || w == "carrier" || w == "master" || w == "nomaster" ||
                    w == "netns" || w == "alias" || w == "group" || w == "vf" || w == "xdp" ||
-                   w == "broadcast" || w == "brd" || w == "link" || w == "numtxqueues" ||
-                   w == "numrxqueues" || w == "gso_max_size" || w == "gro_max_size") {
+                   w == "broadcast" || w == "brd" || w == "link" || w == "numrxqueues" ||
+                   w == "gso_max_size" || w == "gro_max_size") {
             return error =
                        fmt::format("ip link option \"{}\" is not modelled (supported: up, down, "
-                                   "address, mtu, txqueuelen, promisc)",
+                                   "address, mtu, txqueuelen, promisc, numtxqueues)",
                                    w),
                    false;
         } else {
@@ -138,6 +145,8 @@ void linkSet(HostConfig& host, ArgCursor& c, Errors& errors) {
     const InterfaceConfig* existing = host.findInterface(dev);
     if (auto err = checkAttrs(a, existing ? existing->kind : LinkKind::Ethernet))
         return errors.push_back(*err);
+    // A numtxqueues here is accepted and changes nothing: do_setlink has no attribute for
+    // it (on Linux 6.18, `ip link set v0 numtxqueues 2` succeeds and v0 keeps its queues).
     applyAttrs(host.ensureInterface(dev), a);
 }
 
@@ -189,7 +198,12 @@ void linkAdd(HostConfig& host, ArgCursor& c, Errors& errors) {
             fmt::format("Error: argument \"{}\" is wrong: \"name\" not a valid ifname", dev));
     if (host.findInterface(dev)) return errors.push_back("RTNETLINK answers: File exists");
     if (auto err = checkAttrs(a, kind)) return errors.push_back(*err);
-    applyAttrs(host.ensureInterface(dev, kind), a);
+    // rtnl_create_link: the TX queues are allocated with the device, 1 to 4096 of them.
+    if (a.numTxQueues && (*a.numTxQueues < 1 || *a.numTxQueues > 4096))
+        return errors.push_back("Error: Invalid number of transmit queues.");
+    InterfaceConfig& link = host.ensureInterface(dev, kind);
+    applyAttrs(link, a);
+    link.numTxQueues = a.numTxQueues;
 }
 
 void linkDel(HostConfig& host, ArgCursor& c, Errors& errors) {

@@ -166,7 +166,9 @@ std::string writeScenario(const HostConfig& h) {
         std::string name = quoteShellWord(i->name);
         if (!fresh) {
             if (i->kind == LinkKind::Veth || i->kind == LinkKind::Dummy)
-                out += fmt::format("ip link add {} type {}\n", name,
+                out += fmt::format("ip link add {}{} type {}\n", name,
+                                   i->numTxQueues ? fmt::format(" numtxqueues {}", *i->numTxQueues)
+                                                  : std::string(),
                                    i->kind == LinkKind::Veth ? "veth" : "dummy");
             fresh = &scratch.ensureInterface(i->name, i->kind);
             sim.addDevice(i->name);

@@ -136,10 +136,13 @@ void Host::qdisc_run(int ifindex) {
     if (!d) return;
     QdiscState& q = d->qdisc;
     // dequeue_skb: after a packet, a qdisc shared by several TX queues (a veth has one per
-    // possible CPU) is asked for up to 8 more at once (try_bulk_dequeue_skb_slow). For tbf
+    // possible CPU unless created with numtxqueues) is asked for up to 8 more at once
+    // (try_bulk_dequeue_skb_slow). For tbf
     // a refused one is a failed dequeue like any other: an overlimit, and __qdisc_run's
     // next attempt fails once more. A one-queue device does not bulk without BQL room.
-    const bool bulkSlow = d->config.kind == LinkKind::Veth && m_config.cpus > 1;
+    const std::uint32_t txQueues =
+        d->config.numTxQueues.value_or(d->config.kind == LinkKind::Veth ? std::uint32_t(m_config.cpus) : 1);
+    const bool bulkSlow = d->config.kind != LinkKind::Ethernet && txQueues > 1;
     int bulkLeft = 0; // further packets the current bulk dequeue may take
     // __qdisc_run dequeues until the qdisc has nothing (or the driver stops the queue):
     // fq_codel's last dequeue finds its flow empty and takes it off the list.

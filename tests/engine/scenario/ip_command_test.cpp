@@ -50,13 +50,21 @@ TEST_CASE("ip link lines", "[scenario][ip][link]") {
             {"ip link set dev eth0 txqueuelen -1",
              "Error: argument \"-1\" is wrong: Invalid \"txqueuelen\" value"},
             {"ip link set dev eth0 arp off", "ip link option \"arp\" is not modelled (supported: "
-                                             "up, down, address, mtu, txqueuelen, promisc)"},
+                                             "up, down, address, mtu, txqueuelen, promisc, "
+                                             "numtxqueues)"},
             {"ip link set dev averyveryverylongname up",
              "Error: argument \"averyveryverylongname\" is wrong: \"dev\" not a valid ifname"},
             {"ip link add d0 type dummy", ""},
             {"ip link add name v1 type veth peer name v1p", ""},
             {"ip link add v1 mtu 9000 type veth", ""},
             {"ip link add v0 type veth", "RTNETLINK answers: File exists"},
+            {"ip link add v2 numtxqueues 3 type veth peer name v2p", ""},
+            {"ip link add v2 numtxqueues 0 type veth", "Error: Invalid number of transmit queues."},
+            {"ip link add v2 numtxqueues 4097 type veth", "Error: Invalid number of transmit queues."},
+            {"ip link add v2 numtxqueues x type veth",
+             "Error: argument \"x\" is wrong: Invalid \"numtxqueues\" value"},
+            // Linux accepts it on an existing link and leaves the queues as they are.
+            {"ip link set v0 numtxqueues 2", ""},
             {"ip link add br0 type bridge",
              "link type \"bridge\" is not modelled (supported: veth, dummy)"},
             {"ip link add x0 type dumy", "Error: Unknown device type.; did you mean \"dummy\"?"},
@@ -71,7 +79,8 @@ TEST_CASE("ip link lines", "[scenario][ip][link]") {
         });
 
     auto r = run("ip link set eth0 address 02:aa:bb:cc:dd:ee mtu 9000 txqlen 500 promisc on up\n"
-                 "ip link add d0 type dummy\nip link add v0 type veth peer name v0-peer\n");
+                 "ip link add d0 type dummy\nip link add v0 type veth peer name v0-peer\n"
+                 "ip link add v1 numtxqueues 1 type veth\nip link set v1 numtxqueues 4\n");
     INFO(errorsOf(r));
     REQUIRE(r.ok());
     const auto* eth0 = r.config.findInterface("eth0");
@@ -85,6 +94,8 @@ TEST_CASE("ip link lines", "[scenario][ip][link]") {
     CHECK(r.config.findInterface("d0")->kind == LinkKind::Dummy);
     CHECK(r.config.findInterface("v0")->kind == LinkKind::Veth);
     CHECK_FALSE(r.config.findInterface("v0-peer")); // the peer is not on this host
+    CHECK_FALSE(r.config.findInterface("v0")->numTxQueues.has_value());
+    CHECK(r.config.findInterface("v1")->numTxQueues == 1u);
     // the new device got its per-device sysctls
     CHECK(r.config.sysctls.values("net.ipv4.conf.v0.rp_filter"));
 }

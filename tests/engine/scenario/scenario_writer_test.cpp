@@ -136,6 +136,7 @@ TEST_CASE("round trip: a router with every kind of line", "[scenario][writer]") 
         "ip link set veth0 up\n"
         "ip link add dummy0 type dummy\n"
         "ip link set dummy0 mtu 40 up\n"
+        "ip link add veth1 numtxqueues 1 type veth\n"
         "sysctl -w net.ipv4.conf.default.rp_filter=1\n" // eth0, eth1, veth0, dummy0 exist: they
                                                         // keep 0
         "ip link add late0 type dummy\n"                // created after: copies 1

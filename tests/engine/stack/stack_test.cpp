@@ -325,6 +325,20 @@ TEST_CASE("tbf overlimits: a veth on several CPUs bulk-dequeues after each packe
         CHECK(stats.dropped == 6);
         CHECK(stats.overlimits == overlimits);
     }
+    // The queues a veth was created with (ip link add ... numtxqueues N), whatever the CPUs.
+    for (const auto& [queues, overlimits] : {std::pair{1u, 21u}, std::pair{2u, 28u}}) {
+        INFO(queues << " TX queues on 4 CPUs");
+        QdiscConfig q;
+        q.kind = QdiscKind::Tbf;
+        q.rateBytesPerSec = 10000;
+        q.burstBytes = 1600;
+        q.limit = 2000;
+        HostConfig h = sendingThrough(q, 20, 200, LinkKind::Veth);
+        h.cpus = 4;
+        h.findInterface("eth0")->numTxQueues = queues;
+        Run r(h, {}, 2 * kSecond);
+        CHECK(r.sim.counters().qdiscs().at(2).overlimits == overlimits);
+    }
 }
 
 namespace {
