@@ -189,6 +189,8 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
     OutputRoute rt = ip_route_output(iph.src(), saddr);
     if (rt.error)
         return refuse([&] { return fmt::format("no route back to {}", iph.src().toString()); });
+    // icmpv4_xrlim_allow: no per-destination limit towards loopback, but a message that
+    // passes (loopback or not) consumes global credit.
     if (applyRatelimit) {
         const Device* outDev = device(rt.dst.device);
         if (!(outDev && outDev->config.kind == LinkKind::Loopback)) {
@@ -212,8 +214,8 @@ void Host::icmp_send(const Skb& in, std::uint8_t type, std::uint8_t code, std::u
                                        iph.src().toString(), m_hot.icmpRatelimit);
                 });
             }
-            icmpGlobalConsume(*this);
         }
+        icmpGlobalConsume(*this);
     }
     // Payload: the echo data for replies; for errors the offending IP header and as much of
     // its data as fits in 576 bytes. Both are read from `in` in place; only the timestamp

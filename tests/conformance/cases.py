@@ -302,6 +302,16 @@ def more_cases():
                    "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 2 interval 10ms size 5900 df off sndbuf 1\n"
                    "send udp 10.0.0.7:9 from 10.0.0.2:4001 count 2 interval 10ms size 6000 df off sndbuf 1\n",
                    []))
+    # 100 datagrams to a neighbour that never answers: the unresolved queue keeps the newest
+    # 92 (unres_qlen_bytes 212992 in truesize 2304); each eviction gives the sender its room
+    # back, so the send buffer (the same 212992) never stops it.
+    # The 92 host unreachables the host then sends itself would pass the global ICMP limit
+    # at random (each takes 0 to 2 credits, get_random_u32_below(3)): icmp_ratemask 0
+    # leaves them unlimited.
+    cs.append(case("neigh_queue_and_sndbuf", "a burst to an unresolved neighbour: queue evictions free the sender",
+                   "sysctl -w net.ipv4.icmp_ratemask=0\n"
+                   "send udp 10.0.0.50:9 from 10.0.0.2:4000 count 100 interval 0 size 1000 nonblock on\n",
+                   [], settle=4.5))
     slow = [udp_to(7002, b"s" * 200, sport=44000, ident=0x600 + i) for i in range(40)]
     cs.append(case("udp_slow_reader", "socket reading 100/s, rcvbuf 4096, two bursts of 40 datagrams",
                    "socket udp bind 0.0.0.0:7002 rcvbuf 4096 read 100/s\n",

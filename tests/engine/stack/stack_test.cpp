@@ -565,3 +565,24 @@ TEST_CASE("a send buffer is charged until the driver completes, the neighbour re
         CHECK(r.sim.host().sendSockets().at(0).wmemAlloc == 0);
     }
 }
+
+TEST_CASE("a burst to an unresolved neighbour: evictions give the sender its room back") {
+    // unres_qlen_bytes and the send buffer are both 212992: the queue keeps the newest 92
+    // datagrams of truesize 2304, and each eviction frees the sender's charge, so all 100
+    // calls succeed (checked against Linux 6.18, conformance case neigh_queue_and_sndbuf).
+    HostConfig h = sendingThrough(QdiscConfig{}, 100, 1000, LinkKind::Veth);
+    h.sends[0].destination = *Ipv4Address::parse("10.0.0.50");
+    h.sends[0].nonBlocking = true;
+    Run r(h, {}, 5 * kSecond);
+    CHECK(r.mib(Mib::UdpOutDatagrams) == 100);
+    CHECK(r.mib(Mib::UdpSndbufErrors) == 0);
+    CHECK(r.rec.drops[DropReason::NEIGH_QUEUEFULL] == 8);
+    CHECK(r.rec.drops[DropReason::NEIGH_FAILED] == 92);
+    CHECK(r.sim.host().sendSockets().at(0).wmemAlloc == 0);
+    // The host unreachables go to the host itself, over lo: no per-destination limit, but
+    // each one sent takes 0 to 2 of the global burst of 50 (icmp_global_consume), so the
+    // global limit stops some of the 92.
+    CHECK(r.mib(Mib::IcmpOutDestUnreachs) + r.mib(Mib::IcmpOutRateLimitGlobal) == 92);
+    CHECK(r.mib(Mib::IcmpOutRateLimitGlobal) > 0);
+    CHECK(r.mib(Mib::IcmpOutRateLimitHost) == 0);
+}
