@@ -14,10 +14,12 @@
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
+#include "wire/udp.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <span>
 
@@ -122,6 +124,44 @@ std::optional<std::uint8_t> rejectCode(netfilter::RejectWith w) {
         return std::nullopt;
     }
     return std::nullopt;
+}
+
+// nf_send_unreach (net/ipv4/netfilter/nf_reject_ipv4.c): the ICMP error a REJECT sends,
+// except for a later fragment or a packet whose transport checksum is bad. A checksum known
+// good (our own packets, UNNECESSARY) is not checked; nf_reject_verify_csum skips UDP
+// without a checksum and protocols with their own integrity checks (GRE, ESP, AH, SCTP,
+// UDP-Lite, DCCP); nf_ip_checksum sums the rest of the packet (TCP and UDP with their
+// pseudo-header), so an unknown protocol's bytes rarely pass.
+void nf_send_unreach(Host& host, const Skb& in, std::uint8_t code, Stage stage) {
+    auto note = [&](const char* why) {
+        if (host.tracing())
+            host.trace(in, stage, Verdict::Continue, fmt::format("REJECT: no ICMP sent: {}", why));
+        else
+            host.countTrace();
+    };
+    const auto ip =
+        wire::Ipv4Packet::view(in.l3().first(std::min<std::size_t>(in.l3Length, in.l3().size())));
+    if (!ip) return note("no IPv4 header");
+    if (ip->fragmentOffset() != 0) return note("the packet is a later fragment");
+    const std::uint8_t proto = ip->protocol();
+    const auto data = ip->payload();
+    bool verify = !(in.locallyGenerated || in.ipSummed == IpSummed::Unnecessary ||
+                    in.ipSummed == IpSummed::Partial);
+    constexpr std::array<std::uint8_t, 6> kOwnChecks = {33, 47, 50, 51, 132, 136}; // DCCP GRE ESP AH SCTP UDP-Lite
+    if (proto == wire::kIpProtoUdp)
+        verify = verify && (data.size() < wire::kUdpHeaderLen || wire::loadBe16(data.data() + 6) != 0);
+    else if (std::find(kOwnChecks.begin(), kOwnChecks.end(), proto) != kOwnChecks.end())
+        verify = false;
+    if (verify) {
+        std::uint32_t sum = 0;
+        if (proto == wire::kIpProtoTcp || proto == wire::kIpProtoUdp)
+            sum = wire::pseudoHeaderSum(ip->src(), ip->dst(), proto, std::uint16_t(data.size()));
+        if (wire::internetChecksum(data, sum) != 0)
+            return note(proto == wire::kIpProtoTcp   ? "the TCP checksum is bad"
+                        : proto == wire::kIpProtoUdp ? "the UDP checksum is bad"
+                                                     : "the packet's data does not sum to a valid checksum");
+    }
+    host.icmp_send(in, wire::kIcmpDestUnreach, code, 0, stage);
 }
 
 // nf_send_reset (net/ipv4/netfilter/nf_reject_ipv4.c): the RST that REJECT --reject-with
@@ -394,7 +434,7 @@ bool Host::nf_hook_slow(Skb& skb, NfHook hook, int in, int out) {
         if (r.verdict == netfilter::Verdict::Drop) {
             if (r.reject) {
                 if (auto code = rejectCode(*r.reject))
-                    icmp_send(skb, wire::kIcmpDestUnreach, *code, 0, ht.stage);
+                    nf_send_unreach(*this, skb, *code, ht.stage);
                 else
                     nf_send_reset(*this, skb, ht.stage);
             }

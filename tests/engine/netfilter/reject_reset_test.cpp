@@ -175,3 +175,15 @@ TEST_CASE("REJECT tcp-reset stays silent where nf_send_reset does", "[netfilter]
     REQUIRE(tx.frames.size() == 1);
     CHECK(tx.frames[0].bytes[14 + 8] == 33);
 }
+
+TEST_CASE("REJECT sends its ICMP error only for a packet with a good checksum", "[netfilter][reject]") {
+    // nf_send_unreach verifies the transport checksum first (nf_ip_checksum): a TCP
+    // segment with a bad one is dropped without a word. Linux 6.18 does the same for UDP
+    // (conformance: random case 44628, a REJECTed datagram with a bad checksum).
+    const std::string rule = "iptables -A INPUT -p tcp --dport 80 -j REJECT";
+    auto good = sendOne(rule, {});
+    REQUIRE(good.size() == 1);
+    CHECK(good[0].bytes[14 + 20] == 3); // destination unreachable
+    CHECK(good[0].bytes[14 + 21] == 3); // code: port unreachable
+    CHECK(sendOne(rule, {.badChecksum = true}).empty());
+}

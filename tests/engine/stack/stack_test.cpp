@@ -586,3 +586,18 @@ TEST_CASE("a burst to an unresolved neighbour: evictions give the sender its roo
     CHECK(r.mib(Mib::IcmpOutRateLimitGlobal) > 0);
     CHECK(r.mib(Mib::IcmpOutRateLimitHost) == 0);
 }
+
+TEST_CASE("REJECT of a UDP datagram: no ICMP when its checksum is bad, one when it has none") {
+    HostConfig h = serverConfig();
+    IptablesInput in;
+    in.argv = {"iptables", "-A", "INPUT", "-p", "udp", "-j", "REJECT"};
+    in.text = "iptables -A INPUT -p udp -j REJECT";
+    h.iptables.push_back(in);
+    std::vector<std::uint8_t> noChecksum = udpFrame({.dport = 9});
+    noChecksum[14 + 20 + 6] = noChecksum[14 + 20 + 7] = 0; // UDP checksum 0: none
+    Run r(h, {at(0, udpFrame({.dport = 9})), at(kMillisecond, udpFrame({.dport = 9, .badUdpChecksum = true})),
+              at(2 * kMillisecond, noChecksum)});
+    CHECK(r.rec.drops[DropReason::NETFILTER_DROP] == 3);
+    CHECK(r.mib(Mib::IcmpOutDestUnreachs) == 2);
+    CHECK(r.rec.tx.size() == 2);
+}
