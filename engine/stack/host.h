@@ -154,6 +154,10 @@ struct SendSocket {
     PacketId blockedPacket = kNoPacket; // the id its datagram will carry
     std::uint64_t blockedTimes = 0; // calls that had to wait (for the narration and tests)
     Nanos nextDue = 0;            // when the line's next call is due
+    // The process opens the socket for its first call and closes it when its last returns;
+    // meanwhile ICMP errors about its datagrams find it (__udp4_lib_err).
+    bool open = false;
+    std::uint16_t port = 0;       // bound by `from` or inet_autobind
 };
 
 enum class NfHook : std::uint8_t { PreRouting, LocalIn, Forward, LocalOut, PostRouting };

@@ -121,6 +121,13 @@ void Host::icmp_rcv(Skb&& skb) {
                 if (s.config.protocol == SocketProtocol::Udp && s.boundPort == sport &&
                     (s.config.bindAddress.isAny() || s.config.bindAddress == inner->src()))
                     known = true;
+            // A send line's socket, while its application has it open.
+            for (std::size_t i = 0; i < m_sendSockets.size(); ++i) {
+                const SendSocket& s = m_sendSockets[i];
+                const auto bound = m_config.sends[i].source;
+                if (s.open && s.port == sport && (!bound || bound->isAny() || *bound == inner->src()))
+                    known = true;
+            }
         }
         if ((proto == wire::kIpProtoUdp || proto == wire::kIpProtoTcp) && !known) {
             m_counters.add(Mib::IcmpInErrors);

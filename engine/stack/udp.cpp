@@ -210,6 +210,15 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     m_context = Context::Process;
     const bool woken = sock.blocked; // back from sock_wait_for_wmem, inside the same sendto
     sock.wakeScheduled = false;
+    // The application closes its socket once its last call has returned (not while it waits).
+    sock.open = true;
+    struct CloseAfterLast {
+        SendSocket& sock;
+        bool last;
+        ~CloseAfterLast() {
+            if (last && !sock.blocked) sock.open = false;
+        }
+    } closeAfterLast{sock, number + 1 >= cfg.count};
     // The line's next call, one interval after this one was due; a call that had to wait
     // for buffer space is followed at once by those that fell due meanwhile.
     auto scheduleNext = [&] {
@@ -248,6 +257,7 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
                                                   cfg.destinationPort))
                 sport = *p;
     }
+    sock.port = sport;
     const std::size_t ipLen = 20 + wire::kUdpHeaderLen + cfg.payloadSize;
     // The datagram's bytes. A call that cannot have its skb yet is shown with them too (and
     // IP ID 0: __ip_make_skb takes the ID only once the skb exists).

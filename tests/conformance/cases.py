@@ -285,6 +285,11 @@ def more_cases():
                    ipt("-A OUTPUT -p udp -j DROP", "-A OUTPUT -p icmp -j DROP")
                    + "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 3 interval 10ms size 100\n",
                    spaced([udp_to(9 + i, ident=0x700 + i) for i in range(3)], start=0.05)))
+    # REJECT on the way out: the port unreachable goes to the host itself over lo, and
+    # sendto returns EPERM.
+    cs.append(case("output_reject_own_datagram", "OUTPUT REJECT for the host's own datagrams",
+                   ipt("-A OUTPUT -p udp --dport 9 -j REJECT")
+                   + "send udp 10.0.0.7:9 from 10.0.0.2:4000 count 3 interval 10ms size 100\n", []))
     # SO_SNDBUF 20000 doubles to 40000: 18 datagrams of truesize 2304 fit behind tbf's
     # four-packet burst. Non-blocking, the rest fail with EAGAIN; blocking, the sender sleeps
     # until half the buffer is free, so tbf's 30000-byte limit is never reached.

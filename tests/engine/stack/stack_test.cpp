@@ -601,3 +601,25 @@ TEST_CASE("REJECT of a UDP datagram: no ICMP when its checksum is bad, one when 
     CHECK(r.mib(Mib::IcmpOutDestUnreachs) == 2);
     CHECK(r.rec.tx.size() == 2);
 }
+
+TEST_CASE("REJECT on the way out: the error reaches the sending socket, sendto gets EPERM") {
+    // As on Linux 6.18 (conformance case output_reject_own_datagram): the port unreachable
+    // goes to the host itself over lo and finds the sender's socket, still open inside
+    // sendto, so it is no IcmpInErrors.
+    HostConfig h = sendingThrough(QdiscConfig{}, 3, 100, LinkKind::Veth);
+    h.sends[0].source = *Ipv4Address::parse("10.0.0.2");
+    h.sends[0].sourcePort = 4000;
+    h.sends[0].interval = 10 * kMillisecond;
+    IptablesInput in;
+    in.argv = {"iptables", "-A", "OUTPUT", "-p", "udp", "--dport", "9", "-j", "REJECT"};
+    in.text = "iptables -A OUTPUT -p udp --dport 9 -j REJECT";
+    h.iptables.push_back(in);
+    Run r(h, {}, kSecond);
+    CHECK(r.mib(Mib::IcmpOutDestUnreachs) == 3);
+    CHECK(r.mib(Mib::IcmpInDestUnreachs) == 3);
+    CHECK(r.mib(Mib::IcmpInErrors) == 0);
+    CHECK(r.mib(Mib::IpOutDiscards) == 3);
+    CHECK(r.mib(Mib::UdpOutDatagrams) == 0);
+    CHECK(r.rec.tx.empty());
+    CHECK_FALSE(r.sim.host().sendSockets().at(0).open); // closed after the last call
+}
