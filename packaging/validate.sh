@@ -57,6 +57,14 @@ installed)
     out=$("$cli" run "$demo/demo.scn" --rx eth0="$demo/demo.pcap" --show drops)
     echo "$out"
     echo "$out" | grep -q '^total' || { echo "no drop table from the installed demo"; exit 1; }
+    # The lesson scenarios of File > Open an example: each must load.
+    n=0
+    for scn in "$root"/usr/share/stackscope/examples/*.scn; do
+        [ -f "$scn" ] || break
+        "$cli" check "$scn" || { echo "installed example $scn does not load"; exit 1; }
+        n=$((n + 1))
+    done
+    [ "$n" -gt 0 ] || { echo "no examples in /usr/share/stackscope/examples"; exit 1; }
     for f in share/man/man1/stackscope-cli.1.gz share/doc/stackscope/copyright \
              share/doc/stackscope/changelog.gz; do
         [ -f "$root/usr/$f" ] || { echo "missing /usr/$f"; exit 1; }

@@ -7,6 +7,7 @@
 #endif
 #include "ui/counters_panel.h"
 #include "ui/drops_model.h"
+#include "ui/examples.h"
 #include "ui/inspector.h"
 #include "ui/narration_panel.h"
 #include "ui/packet_list_model.h"
@@ -173,6 +174,15 @@ void MainWindow::createActions() {
     m_recentMenu = file->addMenu(tr("Open &recent"));
     rebuildRecentMenu();
     file->addAction(tr("Open the &demo"), this, &MainWindow::openDemo);
+    QMenu* examples = file->addMenu(tr("Open an e&xample"));
+    examples->setObjectName(QStringLiteral("examplesMenu"));
+    examples->setToolTipsVisible(true);
+    for (const ExampleScenario& e : bundledExamples()) {
+        QAction* a = examples->addAction(e.title, this, [this, name = e.fileName] { openExample(name); });
+        a->setToolTip(e.description);
+        a->setStatusTip(e.title);
+        a->setData(e.fileName);
+    }
     file->addSeparator();
     QAction* exportAction = file->addAction(tr("&Export diagram…"), this, &MainWindow::exportDiagram);
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));

@@ -49,6 +49,8 @@ public:
     // worker thread; loadFinished reports the outcome.
     void openFiles(const QStringList& paths);
     void openDemo();
+    // A bundled lesson scenario (assets/examples) by file name, e.g. "send-buffer.scn".
+    void openExample(const QString& fileName);
     // Without interaction errors go to lastErrors() and the status bar, not dialogs.
     void setInteractive(bool on) { m_interactive = on; }
     QStringList lastErrors() const { return m_lastErrors; }
@@ -137,6 +139,7 @@ private:
     std::shared_ptr<LoadJob> m_loading;
     QProgressDialog* m_progress = nullptr;
     std::unique_ptr<QTemporaryDir> m_demoDir;
+    std::unique_ptr<QTemporaryDir> m_exampleDir;
 
     bool m_presentation = false;
     QByteArray m_statusBeforePresentation;

@@ -7,6 +7,7 @@
 #include "io/pcap_reader.h"
 #include "netfilter/ruleset.h"
 #include "scenario/scenario.h"
+#include "ui/examples.h"
 #include "ui/session.h"
 #include "ui/stack_view.h"
 
@@ -250,6 +251,26 @@ void MainWindow::openDemo() {
         if (QFile::copy(QStringLiteral(":/stackscope/demo/") + name, target)) files << target;
     }
     openFiles(files);
+}
+
+void MainWindow::openExample(const QString& fileName) {
+    // The installed or source-tree copy when there is one (its path is what the title and
+    // the recent files show); else the copy bundled in the binary.
+    const QString appDir = QCoreApplication::applicationDirPath();
+    for (const QString& dir : {appDir + QStringLiteral("/../share/stackscope/examples"),
+                               QStringLiteral(STACKSCOPE_SOURCE_DIR "/assets/examples")}) {
+        const QString path = dir + QLatin1Char('/') + fileName;
+        if (QFileInfo::exists(path)) return openFiles({QFileInfo(path).canonicalFilePath()});
+    }
+    if (!m_exampleDir) m_exampleDir = std::make_unique<QTemporaryDir>();
+    const QString target = m_exampleDir->filePath(fileName);
+    QFile::remove(target);
+    if (!QFile::copy(exampleResource(fileName), target)) {
+        showErrors(tr("No example"), {tr("The example %1 is not part of this build.").arg(fileName)});
+        emit loadFinished(false);
+        return;
+    }
+    openFiles({target});
 }
 
 void MainWindow::addRecent(const QStringList& paths) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The main window opens scenarios and captures by path, reports bad files
 // without stopping, and exports the diagram.
+#include "ui/examples.h"
 #include "ui/main_window.h"
 #include "ui/narration_panel.h"
 #include "ui/packet_list_model.h"
@@ -9,8 +10,11 @@
 #include "ui/stack_view.h"
 #include "ui/stage_box_item.h"
 
+#include <QAction>
+#include <QDir>
 #include <QDockWidget>
 #include <QFile>
+#include <QMenu>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -79,6 +83,55 @@ private slots:
         // The previous simulation is untouched.
         QVERIFY(w.session()->sources().first().endsWith(QStringLiteral("good.scn")));
         QVERIFY(!openAndWait(w, {dir.filePath(QStringLiteral("missing.scn"))}));
+    }
+
+    void opensABundledExample() {
+        // File > Open an example lists every lesson in assets/examples by its title.
+        const QDir dir(QStringLiteral(STACKSCOPE_SOURCE_DIR "/assets/examples"));
+        const QStringList files = dir.entryList({QStringLiteral("*.scn")}, QDir::Files, QDir::Name);
+        QVERIFY(files.size() >= 4);
+        MainWindow w;
+        w.setInteractive(false);
+        auto* menu = w.findChild<QMenu*>(QStringLiteral("examplesMenu"));
+        QVERIFY(menu);
+        QCOMPARE(menu->actions().size(), files.size());
+        QAction* sendBuffer = nullptr;
+        for (QAction* a : menu->actions()) {
+            QVERIFY(files.contains(a->data().toString()));
+            QVERIFY(!a->text().endsWith(QStringLiteral(".scn"))); // a title, not a file name
+            QVERIFY(!a->toolTip().isEmpty());
+            if (a->data().toString() == QStringLiteral("send-buffer.scn")) sendBuffer = a;
+        }
+        QVERIFY(sendBuffer);
+        QVERIFY(sendBuffer->text().contains(QStringLiteral("send buffer")));
+        // Every example is bundled in the binary too, and loads without an error.
+        for (const QString& f : files) {
+            QVERIFY(QFile::exists(exampleResource(f)));
+            QSignalSpy spy(&w, &MainWindow::loadFinished);
+            w.openExample(f);
+            QVERIFY(!spy.isEmpty() || spy.wait(30000));
+            QVERIFY2(spy.first().first().toBool(), qPrintable(f + QLatin1Char(' ') + w.lastErrors().join(QLatin1Char('\n'))));
+            QVERIFY(w.session()->sources().first().endsWith(f));
+        }
+        QSignalSpy spy(&w, &MainWindow::loadFinished);
+        sendBuffer->trigger();
+        QVERIFY(!spy.isEmpty() || spy.wait(30000));
+        QVERIFY(w.session()->sources().first().endsWith(QStringLiteral("send-buffer.scn")));
+        QCOMPARE(w.session()->stepper()->config().sends.size(), std::size_t(1));
+        // A name that is not bundled is an error, not a crash.
+        QSignalSpy missing(&w, &MainWindow::loadFinished);
+        w.openExample(QStringLiteral("no-such-lesson.scn"));
+        QVERIFY(!missing.isEmpty() || missing.wait(5000));
+        QVERIFY(!missing.first().first().toBool());
+    }
+
+    void exampleTitleAndDescriptionFromTheLeadingComment() {
+        const ExampleScenario e = describeExample(
+            QStringLiteral("x.scn"), QStringLiteral("# A title\n# what to\n#   watch\nip link set lo up\n# later\n"));
+        QCOMPARE(e.title, QStringLiteral("A title"));
+        QCOMPARE(e.description, QStringLiteral("what to watch"));
+        QCOMPARE(describeExample(QStringLiteral("y.scn"), QStringLiteral("ip link set lo up\n")).title,
+                 QStringLiteral("y.scn"));
     }
 
     void opensACaptureOnAWorkerThread() {
