@@ -178,7 +178,8 @@ void MainWindow::createActions() {
     examples->setObjectName(QStringLiteral("examplesMenu"));
     examples->setToolTipsVisible(true);
     for (const ExampleScenario& e : bundledExamples()) {
-        QAction* a = examples->addAction(e.title, this, [this, name = e.fileName] { openExample(name); });
+        QAction* a =
+            examples->addAction(e.title, this, [this, name = e.fileName] { openExample(name); });
         a->setToolTip(e.description);
         a->setStatusTip(e.title);
         a->setData(e.fileName);

@@ -266,7 +266,8 @@ void MainWindow::openExample(const QString& fileName) {
     const QString target = m_exampleDir->filePath(fileName);
     QFile::remove(target);
     if (!QFile::copy(exampleResource(fileName), target)) {
-        showErrors(tr("No example"), {tr("The example %1 is not part of this build.").arg(fileName)});
+        showErrors(tr("No example"),
+                   {tr("The example %1 is not part of this build.").arg(fileName)});
         emit loadFinished(false);
         return;
     }

@@ -32,7 +32,8 @@ QString queueName(QueueKind q) {
     case QueueKind::ArpQueue: return QObject::tr("neighbour (ARP) queue");
     case QueueKind::Qdisc: return QObject::tr("qdisc");
     case QueueKind::TxRing: return QObject::tr("TX ring");
-    case QueueKind::SendBuffer: return QObject::tr("socket send buffer");
+    case QueueKind::SendBuffer:
+        return QObject::tr("socket send buffer");
     case QueueKind::Count: break;
     }
     return {};
@@ -46,7 +47,8 @@ Stage queueStage(QueueKind q) {
     case QueueKind::ArpQueue: return Stage::Neighbour;
     case QueueKind::Qdisc: return Stage::QdiscEnqueue;
     case QueueKind::TxRing: return Stage::DriverTx;
-    case QueueKind::SendBuffer: return Stage::AppSend;
+    case QueueKind::SendBuffer:
+        return Stage::AppSend;
     case QueueKind::Count: break;
     }
     return Stage::NicRx;

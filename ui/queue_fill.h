@@ -22,7 +22,16 @@ namespace stackscope::ui {
 
 // SendBuffer is a sending socket's sk_wmem_alloc: bytes of sent packets not yet freed
 // (they rest in the qdisc or a ring meanwhile, so it has no packets of its own).
-enum class QueueKind : std::uint8_t { RxRing, Backlog, Socket, ArpQueue, Qdisc, TxRing, SendBuffer, Count };
+enum class QueueKind : std::uint8_t {
+    RxRing,
+    Backlog,
+    Socket,
+    ArpQueue,
+    Qdisc,
+    TxRing,
+    SendBuffer,
+    Count
+};
 inline constexpr std::size_t kQueueKinds = std::size_t(QueueKind::Count);
 
 QString queueName(QueueKind q);   // "RX ring", "socket receive queue"

@@ -152,8 +152,8 @@ void runSend(HostConfig& host, Words args, Errors& errors) {
     if (ap->second == 0) return errors.push_back("sendto: Invalid argument (destination port 0)");
     s.destination = ap->first;
     s.destinationPort = ap->second;
-    const std::initializer_list<std::string_view> kWords = {"from", "count", "interval", "size",
-                                                            "at",   "df",    "sndbuf",   "nonblock"};
+    const std::initializer_list<std::string_view> kWords = {
+        "from", "count", "interval", "size", "at", "df", "sndbuf", "nonblock"};
     while (!c.done()) {
         std::string w = c.take();
         bool known = false;

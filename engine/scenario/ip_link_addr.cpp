@@ -24,7 +24,7 @@ struct LinkAttrs {
 };
 
 const std::initializer_list<std::string_view> kLinkKeywords = {
-    "dev",    "up",   "down",    "address", "mtu",        "txqueuelen",
+    "dev",    "up",   "down",    "address", "mtu",  "txqueuelen",
     "txqlen", "qlen", "promisc", "name",    "type", "numtxqueues"};
 
 // iplink_parse: returns false after reporting an error. Stops before "type".

@@ -30,9 +30,10 @@ std::string_view verdictName(Verdict v) {
 
 std::string formatTraceLine(const TraceEvent& e, std::string_view ifname) {
     // Events of no packet (timers, a system call's return) show "-" where the packet goes.
-    const std::string packet = e.packet == kNoPacket ? std::string("-") : fmt::format("#{}", e.packet);
-    std::string out = fmt::format("{} cpu{} {:<8} {:<28} {:<7} {:<6} {}", formatTime(e.time),
-                                  e.cpu, contextName(e.context), e.function, packet,
+    const std::string packet =
+        e.packet == kNoPacket ? std::string("-") : fmt::format("#{}", e.packet);
+    std::string out = fmt::format("{} cpu{} {:<8} {:<28} {:<7} {:<6} {}", formatTime(e.time), e.cpu,
+                                  contextName(e.context), e.function, packet,
                                   ifname.empty() ? "-" : ifname, verdictName(e.verdict));
     if (isDrop(e.reason)) out += fmt::format(" {}", dropReasonName(e.reason));
     if (!e.detail.empty()) out += fmt::format(": {}", e.detail);

@@ -137,11 +137,12 @@ void Host::qdisc_run(int ifindex) {
     QdiscState& q = d->qdisc;
     // dequeue_skb: after a packet, a qdisc shared by several TX queues (a veth has one per
     // possible CPU unless created with numtxqueues) is asked for up to 8 more at once
-    // (try_bulk_dequeue_skb_slow). For tbf
-    // a refused one is a failed dequeue like any other: an overlimit, and __qdisc_run's
-    // next attempt fails once more. A one-queue device does not bulk without BQL room.
-    const std::uint32_t txQueues =
-        d->config.numTxQueues.value_or(d->config.kind == LinkKind::Veth ? std::uint32_t(m_config.cpus) : 1);
+    // (try_bulk_dequeue_skb_slow). For tbf a refused one is a failed dequeue like any
+    // other: an overlimit, and __qdisc_run's next attempt fails once more. A one-queue
+    // device does not bulk without BQL room.
+    const std::uint32_t defaultQueues =
+        d->config.kind == LinkKind::Veth ? std::uint32_t(m_config.cpus) : 1;
+    const std::uint32_t txQueues = d->config.numTxQueues.value_or(defaultQueues);
     const bool bulkSlow = d->config.kind != LinkKind::Ethernet && txQueues > 1;
     int bulkLeft = 0; // further packets the current bulk dequeue may take
     // __qdisc_run dequeues until the qdisc has nothing (or the driver stops the queue):
@@ -184,7 +185,8 @@ void Host::qdisc_run(int ifindex) {
             // The driver frees the skb when its descriptor completes; until then it stays
             // charged to the socket that sent it.
             if (skb.wmemOwner >= 0)
-                d->txRingCharges.push_back({d->txDescriptors, std::exchange(skb.wmemOwner, -1), skb.truesize});
+                d->txRingCharges.push_back(
+                    {d->txDescriptors, std::exchange(skb.wmemOwner, -1), skb.truesize});
         } else {
             sock_wfree(skb); // veth: orphaned by the peer's ip_rcv_core in the same softirq
         }

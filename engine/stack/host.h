@@ -145,19 +145,19 @@ struct Socket {
 // the unresolved neighbour queue, a NIC's TX ring until the completion); sendto waits, or
 // fails with EAGAIN when non-blocking, while it is at sk_sndbuf (sock_alloc_send_pskb).
 struct SendSocket {
-    std::uint64_t sndbuf = 0;     // sk_sndbuf
-    std::uint64_t wmemAlloc = 0;  // sk_wmem_alloc less the one reference sk_alloc holds
-    bool noSpace = false;         // SOCK_NOSPACE: once out of room, errors count as SndbufErrors
-    bool blocked = false;         // the process sleeps in sock_wait_for_wmem
-    bool wakeScheduled = false;   // sk_write_space woke it; it runs after kWakeupLatency
+    std::uint64_t sndbuf = 0;      // sk_sndbuf
+    std::uint64_t wmemAlloc = 0;   // sk_wmem_alloc less the one reference sk_alloc holds
+    bool noSpace = false;          // SOCK_NOSPACE: once out of room, errors count as SndbufErrors
+    bool blocked = false;          // the process sleeps in sock_wait_for_wmem
+    bool wakeScheduled = false;    // sk_write_space woke it; it runs after kWakeupLatency
     std::uint64_t blockedCall = 0; // which of the line's sendto calls is waiting
     PacketId blockedPacket = kNoPacket; // the id its datagram will carry
-    std::uint64_t blockedTimes = 0; // calls that had to wait (for the narration and tests)
-    Nanos nextDue = 0;            // when the line's next call is due
+    std::uint64_t blockedTimes = 0;     // calls that had to wait (for the narration and tests)
+    Nanos nextDue = 0;                  // when the line's next call is due
     // The process opens the socket for its first call and closes it when its last returns;
     // meanwhile ICMP errors about its datagrams find it (__udp4_lib_err).
     bool open = false;
-    std::uint16_t port = 0;       // bound by `from` or inet_autobind
+    std::uint16_t port = 0; // bound by `from` or inet_autobind
 };
 
 enum class NfHook : std::uint8_t { PreRouting, LocalIn, Forward, LocalOut, PostRouting };

@@ -125,7 +125,8 @@ void Host::icmp_rcv(Skb&& skb) {
             for (std::size_t i = 0; i < m_sendSockets.size(); ++i) {
                 const SendSocket& s = m_sendSockets[i];
                 const auto bound = m_config.sends[i].source;
-                if (s.open && s.port == sport && (!bound || bound->isAny() || *bound == inner->src()))
+                if (s.open && s.port == sport &&
+                    (!bound || bound->isAny() || *bound == inner->src()))
                     known = true;
             }
         }

@@ -19,7 +19,6 @@ namespace {
 // sizeof(struct ipq) on x86_64 without lock debugging, worked out from the 6.x struct
 // layout (not measured): inet_frag_alloc charges it to frag_mem_limit for every queue.
 constexpr std::uint32_t kIpqSize = 200;
-// LL_RESERVED_SPACE of an Ethernet device: the headroom ip_frag_next allocates.
 
 // IPFRAG_ECN_* bits (one per ECN codepoint seen) and ip_frag_ecn_table.
 constexpr std::uint8_t kFragEcnNotEct = 0x01, kFragEcnEct1 = 0x02, kFragEcnEct0 = 0x04,

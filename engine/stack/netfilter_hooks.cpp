@@ -147,19 +147,22 @@ void nf_send_unreach(Host& host, const Skb& in, std::uint8_t code, Stage stage) 
     const auto data = ip->payload();
     bool verify = !(in.locallyGenerated || in.ipSummed == IpSummed::Unnecessary ||
                     in.ipSummed == IpSummed::Partial);
-    constexpr std::array<std::uint8_t, 6> kOwnChecks = {33, 47, 50, 51, 132, 136}; // DCCP GRE ESP AH SCTP UDP-Lite
+    // DCCP, GRE, ESP, AH, SCTP, UDP-Lite.
+    constexpr std::array<std::uint8_t, 6> kOwnChecks = {33, 47, 50, 51, 132, 136};
     if (proto == wire::kIpProtoUdp)
-        verify = verify && (data.size() < wire::kUdpHeaderLen || wire::loadBe16(data.data() + 6) != 0);
+        verify =
+            verify && (data.size() < wire::kUdpHeaderLen || wire::loadBe16(data.data() + 6) != 0);
     else if (std::find(kOwnChecks.begin(), kOwnChecks.end(), proto) != kOwnChecks.end())
         verify = false;
     if (verify) {
         std::uint32_t sum = 0;
         if (proto == wire::kIpProtoTcp || proto == wire::kIpProtoUdp)
             sum = wire::pseudoHeaderSum(ip->src(), ip->dst(), proto, std::uint16_t(data.size()));
-        if (wire::internetChecksum(data, sum) != 0)
-            return note(proto == wire::kIpProtoTcp   ? "the TCP checksum is bad"
-                        : proto == wire::kIpProtoUdp ? "the UDP checksum is bad"
-                                                     : "the packet's data does not sum to a valid checksum");
+        if (wire::internetChecksum(data, sum) != 0) {
+            if (proto == wire::kIpProtoTcp) return note("the TCP checksum is bad");
+            if (proto == wire::kIpProtoUdp) return note("the UDP checksum is bad");
+            return note("the packet's data does not sum to a valid checksum");
+        }
     }
     host.icmp_send(in, wire::kIcmpDestUnreach, code, 0, stage);
 }

@@ -263,7 +263,8 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     // IP ID 0: __ip_make_skb takes the ID only once the skb exists).
     auto build = [&](std::uint16_t ident) {
         std::vector<std::uint8_t> payload(cfg.payloadSize, 0);
-        for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::uint8_t('a' + i % 26);
+        for (std::size_t i = 0; i < payload.size(); ++i)
+            payload[i] = std::uint8_t('a' + i % 26);
         wire::UdpRepr udp{sport, cfg.destinationPort, payload};
         skb.data.assign(wire::kEthHeaderLen + ipLen, 0);
         wire::Ipv4Repr ip;
@@ -273,10 +274,12 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
         ip.ttl = std::uint8_t(m_hot.ipDefaultTtl);
         ip.payloadLength = std::uint16_t(udp.bufferLength());
         // IP_PMTUDISC_WANT: DF while the datagram fits the route's MTU.
-        ip.dontFragment = cfg.dontFragment && ipLen <= rt.dst.mtu && !sysctl("net.ipv4.ip_no_pmtu_disc");
+        ip.dontFragment =
+            cfg.dontFragment && ipLen <= rt.dst.mtu && !sysctl("net.ipv4.ip_no_pmtu_disc");
         ip.ident = ident;
         ip.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen, 20));
-        udp.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen + 20), ip.src, ip.dst);
+        udp.writeTo(std::span<std::uint8_t>(skb.data).subspan(wire::kEthHeaderLen + 20), ip.src,
+                    ip.dst);
         skb.l3Length = std::uint32_t(ipLen);
         skb.transport = std::uint16_t(wire::kEthHeaderLen + 20);
         skb.dst = rt.dst;
@@ -292,9 +295,10 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
             m_counters.add(Mib::IpOutDiscards);
             failed(EAGAIN);
             SS_TRACE(skb, Stage::AppSend, Verdict::Consumed,
-                     fmt::format("sendto fails with EAGAIN: send buffer full (sk_wmem_alloc {} of sndbuf "
-                                 "{}, non-blocking): IpOutDiscards +1, UdpSndbufErrors +1",
-                                 sock.wmemAlloc, sock.sndbuf),
+                     fmt::format(
+                         "sendto fails with EAGAIN: send buffer full (sk_wmem_alloc {} of sndbuf "
+                         "{}, non-blocking): IpOutDiscards +1, UdpSndbufErrors +1",
+                         sock.wmemAlloc, sock.sndbuf),
                      DropReason::None, true);
             return;
         }
@@ -342,11 +346,12 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
         m_counters.add(Mib::IpOutDiscards);
         failed(ENOBUFS);
         if (tracing()) build(0);
-        SS_DROP(skb, Stage::AppSend, DropReason::NOT_SPECIFIED,
-                fmt::format("sendto fails with ENOBUFS: the datagram's fragments would take the send "
-                            "buffer past twice sndbuf {} (sk_wmem_alloc {}): IpOutDiscards +1, "
-                            "UdpSndbufErrors +1",
-                            sock.sndbuf, sock.wmemAlloc + truesize));
+        SS_DROP(
+            skb, Stage::AppSend, DropReason::NOT_SPECIFIED,
+            fmt::format("sendto fails with ENOBUFS: the datagram's fragments would take the send "
+                        "buffer past twice sndbuf {} (sk_wmem_alloc {}): IpOutDiscards +1, "
+                        "UdpSndbufErrors +1",
+                        sock.sndbuf, sock.wmemAlloc + truesize));
         return;
     }
     // Kernel 6.18 takes the ID of unconnected DF datagrams from the hashed generator too
@@ -356,11 +361,11 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     skb.truesize = truesize;
     skb_set_owner_w(skb, sendIndex);
     SS_TRACE(skb, Stage::AppSend, Verdict::Continue,
-          fmt::format("{}sendto {}:{} from {}:{}, {} bytes: sk_wmem_alloc {} of sndbuf {}",
-                      woken ? "woken with the send buffer below half: " : "", cfg.destination.toString(),
-                      cfg.destinationPort, rt.source.toString(), sport, cfg.payloadSize, sock.wmemAlloc,
-                      sock.sndbuf),
-          DropReason::None, true);
+             fmt::format("{}sendto {}:{} from {}:{}, {} bytes: sk_wmem_alloc {} of sndbuf {}",
+                         woken ? "woken with the send buffer below half: " : "",
+                         cfg.destination.toString(), cfg.destinationPort, rt.source.toString(),
+                         sport, cfg.payloadSize, sock.wmemAlloc, sock.sndbuf),
+             DropReason::None, true);
     const PacketId id = skb.id;
     ip_local_out(std::move(skb));
     // udp_send_skb: a qdisc drop comes back as -ENOBUFS, which ip_send_skb counts as
@@ -378,13 +383,15 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     } else if (xmitDropped(id)) {
         m_counters.add(Mib::IpOutDiscards);
         m_counters.add(Mib::UdpSndbufErrors);
-        SS_TRACE(ret, Stage::AppSend, Verdict::Delivered,
-                 fmt::format("sendto returns {}: the qdisc dropped the datagram, but without IP_RECVERR "
-                             "UDP does not report ENOBUFS",
-                             cfg.payloadSize));
+        SS_TRACE(
+            ret, Stage::AppSend, Verdict::Delivered,
+            fmt::format("sendto returns {}: the qdisc dropped the datagram, but without IP_RECVERR "
+                        "UDP does not report ENOBUFS",
+                        cfg.payloadSize));
     } else {
         m_counters.add(Mib::UdpOutDatagrams);
-        SS_TRACE(ret, Stage::AppSend, Verdict::Delivered, fmt::format("sendto returns {}", cfg.payloadSize));
+        SS_TRACE(ret, Stage::AppSend, Verdict::Delivered,
+                 fmt::format("sendto returns {}", cfg.payloadSize));
     }
 }
 

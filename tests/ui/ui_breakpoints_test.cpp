@@ -243,7 +243,8 @@ private slots:
             session.stepForward();
             const auto& events = session.stepper()->events();
             const TraceEvent& e = events[std::size_t(session.position()) - 1];
-            if (e.stage == Stage::AppSend && e.verdict == Verdict::Queued) waits = session.position();
+            if (e.stage == Stage::AppSend && e.verdict == Verdict::Queued)
+                waits = session.position();
         }
         QVERIFY(waits > 0);
         const QueueFill& buffer = scene.queueFills()[std::size_t(QueueKind::SendBuffer)];
@@ -251,8 +252,12 @@ private slots:
         QCOMPARE(buffer.used, std::uint64_t(93 * 2304)); // one over: allowed while below sndbuf
         QCOMPARE(buffer.unit, QStringLiteral("bytes"));
         QCOMPARE(scene.box(Stage::AppSend)->queueFill(), 1.0);
-        QVERIFY(scene.box(Stage::AppSend)->queueFillText().contains(QStringLiteral("socket send buffer")));
-        QVERIFY(scene.box(Stage::AppSend)->queueFillText().contains(QStringLiteral("udp to 10.0.0.1:9")));
+        QVERIFY(scene.box(Stage::AppSend)
+                    ->queueFillText()
+                    .contains(QStringLiteral("socket send buffer")));
+        QVERIFY(scene.box(Stage::AppSend)
+                    ->queueFillText()
+                    .contains(QStringLiteral("udp to 10.0.0.1:9")));
         QCOMPARE(queueStage(QueueKind::SendBuffer), Stage::AppSend);
         // Each call counts once at sendto: 93 returned (their returns are not counted
         // again), the 94th waits.

@@ -110,7 +110,8 @@ private slots:
             QSignalSpy spy(&w, &MainWindow::loadFinished);
             w.openExample(f);
             QVERIFY(!spy.isEmpty() || spy.wait(30000));
-            QVERIFY2(spy.first().first().toBool(), qPrintable(f + QLatin1Char(' ') + w.lastErrors().join(QLatin1Char('\n'))));
+            QVERIFY2(spy.first().first().toBool(),
+                     qPrintable(f + QLatin1Char(' ') + w.lastErrors().join(QLatin1Char('\n'))));
             QVERIFY(w.session()->sources().first().endsWith(f));
         }
         QSignalSpy spy(&w, &MainWindow::loadFinished);
@@ -127,11 +128,13 @@ private slots:
 
     void exampleTitleAndDescriptionFromTheLeadingComment() {
         const ExampleScenario e = describeExample(
-            QStringLiteral("x.scn"), QStringLiteral("# A title\n# what to\n#   watch\nip link set lo up\n# later\n"));
+            QStringLiteral("x.scn"),
+            QStringLiteral("# A title\n# what to\n#   watch\nip link set lo up\n# later\n"));
         QCOMPARE(e.title, QStringLiteral("A title"));
         QCOMPARE(e.description, QStringLiteral("what to watch"));
-        QCOMPARE(describeExample(QStringLiteral("y.scn"), QStringLiteral("ip link set lo up\n")).title,
-                 QStringLiteral("y.scn"));
+        QCOMPARE(
+            describeExample(QStringLiteral("y.scn"), QStringLiteral("ip link set lo up\n")).title,
+            QStringLiteral("y.scn"));
     }
 
     void opensACaptureOnAWorkerThread() {

@@ -42,24 +42,27 @@ QString WordCompleter::pathFromIndex(const QModelIndex& index) const {
 QStringList completionWords(const ConfigDocument& doc) {
     std::set<QString> words{
         // the tools and their subcommands
-        "iptables", "ip", "route", "neigh", "link", "addr", "add", "del", "replace", "append", "change", "set",
-        "flush", "dev", "via", "src", "metric", "table", "lladdr", "nud", "permanent", "reachable", "stale",
-        "noarp", "failed", "up", "down", "mtu", "address", "promisc", "on", "off", "default", "blackhole",
-        "unreachable", "prohibit", "sysctl", "-w", "ethtool", "-G", "rx", "tx", "tc", "qdisc", "root", "pfifo",
-        "bfifo", "tbf", "fq_codel", "noqueue", "pfifo_fast", "limit", "rate", "burst", "latency", "socket",
-        "udp", "tcp", "bind", "listen", "rcvbuf", "sndbuf", "read", "all", "none", "connect", "backlog",
-        "send", "from", "count", "interval", "size", "at", "df", "nonblock", "close",
+        "iptables", "ip", "route", "neigh", "link", "addr", "add", "del", "replace", "append",
+        "change", "set", "flush", "dev", "via", "src", "metric", "table", "lladdr", "nud",
+        "permanent", "reachable", "stale", "noarp", "failed", "up", "down", "mtu", "address",
+        "promisc", "on", "off", "default", "blackhole", "unreachable", "prohibit", "sysctl", "-w",
+        "ethtool", "-G", "rx", "tx", "tc", "qdisc", "root", "pfifo", "bfifo", "tbf", "fq_codel",
+        "noqueue", "pfifo_fast", "limit", "rate", "burst", "latency", "socket", "udp", "tcp",
+        "bind", "listen", "rcvbuf", "sndbuf", "read", "all", "none", "connect", "backlog", "send",
+        "from", "count", "interval", "size", "at", "df", "nonblock", "close",
         // iptables
-        "-t", "filter", "nat", "mangle", "raw", "security", "-A", "-I", "-D", "-R", "-P", "-N", "-X", "-F",
-        "-p", "icmp", "-s", "-d", "-i", "-o", "-m", "--dport", "--sport", "--dports", "--sports", "multiport",
-        "conntrack", "--ctstate", "NEW", "ESTABLISHED", "RELATED", "INVALID", "state", "--state", "limit",
-        "--limit", "--limit-burst", "comment", "--comment", "mark", "--mark", "length", "--length", "ttl",
-        "--ttl-eq", "--ttl-lt", "--ttl-gt", "pkttype", "--pkt-type", "addrtype", "--src-type", "--dst-type",
-        "iprange", "--src-range", "--dst-range", "--icmp-type", "--tcp-flags", "--syn", "-j", "-g", "ACCEPT",
-        "DROP", "REJECT", "RETURN", "LOG", "MARK", "CONNMARK", "DNAT", "SNAT", "MASQUERADE", "REDIRECT",
-        "NOTRACK", "TRACE", "TTL", "--reject-with", "icmp-port-unreachable", "icmp-host-unreachable",
-        "icmp-net-unreachable", "icmp-admin-prohibited", "tcp-reset", "--log-prefix", "--to-destination",
-        "--to-source", "--to-ports", "--set-mark", "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
+        "-t", "filter", "nat", "mangle", "raw", "security", "-A", "-I", "-D", "-R", "-P", "-N",
+        "-X", "-F", "-p", "icmp", "-s", "-d", "-i", "-o", "-m", "--dport", "--sport", "--dports",
+        "--sports", "multiport", "conntrack", "--ctstate", "NEW", "ESTABLISHED", "RELATED",
+        "INVALID", "state", "--state", "limit", "--limit", "--limit-burst", "comment", "--comment",
+        "mark", "--mark", "length", "--length", "ttl", "--ttl-eq", "--ttl-lt", "--ttl-gt",
+        "pkttype", "--pkt-type", "addrtype", "--src-type", "--dst-type", "iprange", "--src-range",
+        "--dst-range", "--icmp-type", "--tcp-flags", "--syn", "-j", "-g", "ACCEPT", "DROP",
+        "REJECT", "RETURN", "LOG", "MARK", "CONNMARK", "DNAT", "SNAT", "MASQUERADE", "REDIRECT",
+        "NOTRACK", "TRACE", "TTL", "--reject-with", "icmp-port-unreachable",
+        "icmp-host-unreachable", "icmp-net-unreachable", "icmp-admin-prohibited", "tcp-reset",
+        "--log-prefix", "--to-destination", "--to-source", "--to-ports", "--set-mark", "PREROUTING",
+        "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
     const HostConfig& c = doc.config();
     for (const InterfaceConfig& i : c.interfaces) words.insert(QString::fromStdString(i.name));
     const netfilter::Ruleset rules = doc.ruleset();

@@ -176,7 +176,8 @@ TEST_CASE("REJECT tcp-reset stays silent where nf_send_reset does", "[netfilter]
     CHECK(tx.frames[0].bytes[14 + 8] == 33);
 }
 
-TEST_CASE("REJECT sends its ICMP error only for a packet with a good checksum", "[netfilter][reject]") {
+TEST_CASE("REJECT sends its ICMP error only for a packet with a good checksum",
+          "[netfilter][reject]") {
     // nf_send_unreach verifies the transport checksum first (nf_ip_checksum): a TCP
     // segment with a bad one is dropped without a word. Linux 6.18 does the same for UDP
     // (conformance: random case 44628, a REJECTed datagram with a bad checksum).

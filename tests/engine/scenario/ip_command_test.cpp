@@ -60,7 +60,8 @@ TEST_CASE("ip link lines", "[scenario][ip][link]") {
             {"ip link add v0 type veth", "RTNETLINK answers: File exists"},
             {"ip link add v2 numtxqueues 3 type veth peer name v2p", ""},
             {"ip link add v2 numtxqueues 0 type veth", "Error: Invalid number of transmit queues."},
-            {"ip link add v2 numtxqueues 4097 type veth", "Error: Invalid number of transmit queues."},
+            {"ip link add v2 numtxqueues 4097 type veth",
+             "Error: Invalid number of transmit queues."},
             {"ip link add v2 numtxqueues x type veth",
              "Error: argument \"x\" is wrong: Invalid \"numtxqueues\" value"},
             // Linux accepts it on an existing link and leaves the queues as they are.

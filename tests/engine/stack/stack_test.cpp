@@ -443,7 +443,8 @@ namespace {
 // eth0, a veth, with tbf and one send line of `count` datagrams of 1000 bytes (truesize
 // 2304) at once to 10.0.0.7.
 HostConfig sndbufConfig(std::uint64_t rateBytesPerSec, std::uint32_t burst, std::uint32_t limit,
-                        std::uint32_t count, std::optional<std::uint32_t> sndbuf, bool nonBlocking) {
+                        std::uint32_t count, std::optional<std::uint32_t> sndbuf,
+                        bool nonBlocking) {
     QdiscConfig q;
     q.kind = QdiscKind::Tbf;
     q.rateBytesPerSec = rateBytesPerSec;
@@ -500,8 +501,8 @@ TEST_CASE("a non-blocking sender gets EAGAIN while its send buffer is full") {
 }
 
 TEST_CASE("SO_SNDBUF doubles the value asked for, within wmem_max and SOCK_MIN_SNDBUF") {
-    for (const auto& [asked, expected] : {std::pair{1u, 4608u}, std::pair{20000u, 40000u},
-                                          std::pair{100000000u, 8388608u}}) {
+    for (const auto& [asked, expected] :
+         {std::pair{1u, 4608u}, std::pair{20000u, 40000u}, std::pair{100000000u, 8388608u}}) {
         Simulator sim(sndbufConfig(125000, 5000, 1000000, 1, asked, false), 1);
         CHECK(sim.host().sendSockets().at(0).sndbuf == expected);
     }
@@ -527,7 +528,8 @@ TEST_CASE("fragments may take the send buffer to twice sndbuf, then ENOBUFS") {
     }
 }
 
-TEST_CASE("a send buffer is charged until the driver completes, the neighbour resolves or the skb dies") {
+TEST_CASE(
+    "a send buffer is charged until the driver completes, the neighbour resolves or the skb dies") {
     // Every path a sent datagram can end on gives its truesize back: the NIC's completion,
     // a qdisc drop, a netfilter drop, the unresolved neighbour queue's failure, loopback.
     SECTION("NIC TX ring") {
@@ -595,7 +597,8 @@ TEST_CASE("REJECT of a UDP datagram: no ICMP when its checksum is bad, one when 
     h.iptables.push_back(in);
     std::vector<std::uint8_t> noChecksum = udpFrame({.dport = 9});
     noChecksum[14 + 20 + 6] = noChecksum[14 + 20 + 7] = 0; // UDP checksum 0: none
-    Run r(h, {at(0, udpFrame({.dport = 9})), at(kMillisecond, udpFrame({.dport = 9, .badUdpChecksum = true})),
+    Run r(h, {at(0, udpFrame({.dport = 9})),
+              at(kMillisecond, udpFrame({.dport = 9, .badUdpChecksum = true})),
               at(2 * kMillisecond, noChecksum)});
     CHECK(r.rec.drops[DropReason::NETFILTER_DROP] == 3);
     CHECK(r.mib(Mib::IcmpOutDestUnreachs) == 2);
