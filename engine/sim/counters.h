@@ -42,6 +42,7 @@ namespace stackscope {
     X(TcpExtTW) X(TcpExtDelayedACKLost) X(TcpExtTCPOFODrop) X(TcpExtTCPOFOMerge) X(TcpExtTCPDSACKOldSent)     \
     X(TcpExtTCPACKSkippedSynRecv) X(TcpExtTCPACKSkippedTimeWait) X(TcpExtTCPAbortOnSyn)                    \
     X(TcpExtTWKilled) X(TcpExtPAWSActive) X(TcpExtTCPAbortOnTimeout) X(TcpExtTCPACKSkippedFinWait2)            \
+    X(TcpExtTCPLostRetransmit) X(TcpExtTcpTimeoutRehash)                                           \
     X(IpExtInNoRoutes) X(IpExtInTruncatedPkts) X(IpExtInMcastPkts) X(IpExtOutMcastPkts)            \
     X(IpExtInBcastPkts) X(IpExtOutBcastPkts) X(IpExtInOctets) X(IpExtOutOctets)                    \
     X(IpExtInMcastOctets) X(IpExtOutMcastOctets) X(IpExtInBcastOctets) X(IpExtOutBcastOctets)      \

@@ -333,19 +333,28 @@ void Host::tcp_retransmit_timer(std::uint32_t sockId) {
     m_counters.add(Mib::TcpExtTCPTimeouts);
     const bool synState = tp.state == TcpState::SynSent || tp.state == TcpState::SynRecv;
     const std::int64_t linear = tcpSysctl("net.ipv4.tcp_syn_linear_timeouts", 4);
+    // retransmits_timed_out: the time `boundary` backoffs from rto_base would take
+    // (tcp_model_timeout), counted from the first transmission still unacknowledged.
+    auto timedOut = [&](std::int64_t boundary, Nanos rtoBase) {
+        if (tp.retransmits == 0 || tp.retransStamp < 0) return false;
+        std::int64_t thresh = 0; // ilog2(TCP_RTO_MAX / rto_base)
+        while ((kTcpRtoMax / rtoBase) >> (thresh + 1)) ++thresh;
+        const Nanos timeout = boundary <= thresh
+                                  ? ((std::int64_t(2) << boundary) - 1) * rtoBase
+                                  : ((std::int64_t(2) << thresh) - 1) * rtoBase + (boundary - thresh) * kTcpRtoMax;
+        return m_now - tp.retransStamp >= timeout;
+    };
     bool expired = false;
     if (synState) {
-        std::int64_t maxRetrans = tcpSysctl("net.ipv4.tcp_syn_retries", 6);
-        if (tp.state == TcpState::SynSent) maxRetrans += linear;
-        expired = std::int64_t(tp.retransmits) >= maxRetrans;
-    } else if (tp.retransmits) {
-        // retransmits_timed_out over tcp_model_timeout(tcp_retries2, TCP_RTO_MIN).
-        const std::int64_t boundary = tcpSysctl("net.ipv4.tcp_retries2", 15);
-        constexpr std::int64_t kThresh = 9; // ilog2(TCP_RTO_MAX / TCP_RTO_MIN)
-        const Nanos timeout = boundary <= kThresh
-                                  ? ((std::int64_t(2) << boundary) - 1) * kTcpRtoMin
-                                  : ((std::int64_t(2) << kThresh) - 1) * kTcpRtoMin + (boundary - kThresh) * kTcpRtoMax;
-        expired = tp.retransStamp >= 0 && m_now - tp.retransStamp >= timeout;
+        // tcp_write_timeout: tcp_syn_retries retransmissions (plus the linear ones in
+        // SYN_SENT), or the time that many backoffs from the initial RTO would take, which
+        // linear timeouts reach first: with tcp_syn_retries 2, five retransmissions and the
+        // end after 7 s (Linux 6.18).
+        const std::int64_t retries = tcpSysctl("net.ipv4.tcp_syn_retries", 6);
+        const std::int64_t maxRetrans = retries + (tp.state == TcpState::SynSent ? linear : 0);
+        expired = std::int64_t(tp.retransmits) >= maxRetrans || timedOut(retries, kTcpTimeoutInit);
+    } else {
+        expired = timedOut(tcpSysctl("net.ipv4.tcp_retries2", 15), kTcpRtoMin);
     }
     if (expired) {
         // tcp_write_err: ETIMEDOUT; tcp_done counts a failed attempt in SYN_SENT.
@@ -358,14 +367,21 @@ void Host::tcp_retransmit_timer(std::uint32_t sockId) {
         tcp_done(sockId);
         return;
     }
-    // tcp_enter_loss: ssthresh halves once per loss episode; all outstanding data is lost.
+    // sk_rethink_txhash (net.core.txrehash, on by default): a new flow hash for a path that
+    // may be broken, after every timeout that does not end the connection.
+    m_counters.add(Mib::TcpExtTcpTimeoutRehash);
+    // tcp_enter_loss: ssthresh halves once per loss episode; all outstanding data is lost
+    // (tcp_timeout_mark_lost), and a retransmission lost again counts as such.
     if (tp.retransmits == 0) tp.sndSsthresh = std::max<std::uint32_t>(tp.sndCwnd / 2, 2);
     tp.sndCwnd = 1;
     tp.cwndCnt = 0;
+    std::uint32_t lostAgain = 0;
     for (auto& e : tp.rtxQueue) {
+        if (e.lost && e.retransmitted) ++lostAgain;
         e.lost = true;
         e.retransmitted = false;
     }
+    if (lostAgain) m_counters.add(Mib::TcpExtTCPLostRetransmit, lostAgain);
     auto& head = tp.rtxQueue.front();
     if (tp.retransStamp < 0) tp.retransStamp = head.firstSent;
     const bool syn = tp.state == TcpState::SynSent && head.seq == tp.isn;
@@ -385,8 +401,9 @@ void Host::tcp_retransmit_timer(std::uint32_t sockId) {
     const std::uint32_t seq = head.seq, endSeq = head.endSeq;
     tcpTransmitSkb(tp, seq, len, flags, true, kNoPacket,
                    fmt::format("retransmit timer of socket #{} ({}): retransmission {} of {}..{}, next "
-                               "timeout in {} ms, TcpExtTCPTimeouts +1",
-                               tp.id, tcpStateName(tp.state), tp.retransmits, seq, endSeq, tp.rto / kMillisecond));
+                               "timeout in {} ms, TcpExtTCPTimeouts +1, TcpExtTcpTimeoutRehash +1{}",
+                               tp.id, tcpStateName(tp.state), tp.retransmits, seq, endSeq, tp.rto / kMillisecond,
+                               lostAgain ? fmt::format(", TcpExtTCPLostRetransmit +{}", lostAgain) : std::string()));
 }
 
 // __tcp_ack_snd_check: ACK now when more than a full segment is unacknowledged, in quick-ACK

@@ -317,6 +317,11 @@ def more_cases():
                    "sysctl -w net.ipv4.icmp_ratemask=0\n"
                    "send udp 10.0.0.50:9 from 10.0.0.2:4000 count 100 interval 0 size 1000 nonblock on\n",
                    [], settle=4.5))
+    # connect() to a peer that never answers, with tcp_syn_retries 2: five linear SYN
+    # retransmissions, then the end at 7 s, by time rather than by count.
+    cs.append(case("tcp_syn_retries_timeout", "connect() to a silent peer gives up after 7 s",
+                   "sysctl -w net.ipv4.tcp_syn_retries=2\nconnect tcp 10.0.0.7:80 close\n", [],
+                   settle=8.5, client_error="Connection timed out"))
     slow = [udp_to(7002, b"s" * 200, sport=44000, ident=0x600 + i) for i in range(40)]
     cs.append(case("udp_slow_reader", "socket reading 100/s, rcvbuf 4096, two bursts of 40 datagrams",
                    "socket udp bind 0.0.0.0:7002 rcvbuf 4096 read 100/s\n",

@@ -489,7 +489,12 @@ def run_kernel(case, work, notes):
             out, _ = helper.communicate(timeout=3)
             lines = [ln for ln in out.splitlines() if ln.startswith("{")]
             result = json.loads(lines[-1]) if lines else {}
-            if clients and result.get("connections", 0) != len(clients):
+            # A case may expect its clients' connect() to fail (client_error: the message).
+            expected = case.get("client_error")
+            if expected:
+                if not any(expected in e for e in result.get("errors", [])):
+                    raise RuntimeError(f"DUT client did not fail with {expected!r}: {result}")
+            elif clients and result.get("connections", 0) != len(clients):
                 raise RuntimeError(f"DUT client failed: {result.get('errors')}")
         except subprocess.TimeoutExpired:
             helper.kill()

@@ -85,7 +85,11 @@ def client(spec, t0, results):
     if delay > 0:
         time.sleep(delay)
     try:
-        s = socket.create_connection((spec["dst"], spec["dport"]), timeout=2)
+        # A blocking connect(), as the engine's `connect` line makes: the kernel's own SYN
+        # retries decide when it gives up (a socket timeout would make it non-blocking).
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.connect((spec["dst"], spec["dport"]))
+        s.settimeout(2)
         s.sendall(spec.get("data", "").encode())
         if spec.get("read"):
             s.recv(65535)

@@ -210,8 +210,36 @@ TEST_CASE("SYN retransmission: four linear timeouts, then exponential, then ETIM
     CHECK(c.mib(Mib::TcpAttemptFails) == 1);
     CHECK(c.mib(Mib::TcpExtTCPAbortOnTimeout) == 1);
     CHECK(c.mib(Mib::TcpActiveOpens) == 1);
+    // Every timeout that does not end the connection rethinks the flow hash; from the
+    // second on, the retransmission it marks lost was itself a retransmission.
+    CHECK(c.mib(Mib::TcpExtTcpTimeoutRehash) == 10);
+    CHECK(c.mib(Mib::TcpExtTCPLostRetransmit) == 9);
     CHECK(c.sock() == nullptr);
     CHECK(c.r.sim.host().tcpTables().ehash.empty());
+}
+
+TEST_CASE("SYN retransmission ends by time too: tcp_syn_retries 2 gives up after 7 s") {
+    // Measured on Linux 6.18 against a peer that never answers: retransmissions at 1 to 5 s
+    // (linear), then the timeout at 7 s finds 7 s gone, the time two backoffs from the
+    // initial RTO take ((2 << 2) - 1 seconds, tcp_model_timeout), before the count of
+    // 2 + 4 retransmissions is reached. TCPTimeouts 6, TcpRetransSegs 5, TCPLostRetransmit 4,
+    // TcpTimeoutRehash 5, TCPAbortOnTimeout 1, TcpAttemptFails 1.
+    HostConfig h = clientConfig();
+    REQUIRE_FALSE(h.sysctls.set("net.ipv4.tcp_syn_retries", "2").has_value());
+    Client c(h);
+    c.r.sim.runUntil(6900 * kMillisecond);
+    REQUIRE(c.sock() != nullptr);
+    c.r.sim.run(30 * kSecond);
+    const auto sent = c.fresh();
+    REQUIRE(sent.size() == 5);
+    for (std::size_t i = 0; i < sent.size(); ++i) CHECK(sent[i].time / kSecond == Nanos(i + 1));
+    CHECK(c.mib(Mib::TcpExtTCPTimeouts) == 6);
+    CHECK(c.mib(Mib::TcpRetransSegs) == 5);
+    CHECK(c.mib(Mib::TcpExtTCPLostRetransmit) == 4);
+    CHECK(c.mib(Mib::TcpExtTcpTimeoutRehash) == 5);
+    CHECK(c.mib(Mib::TcpExtTCPAbortOnTimeout) == 1);
+    CHECK(c.mib(Mib::TcpAttemptFails) == 1);
+    CHECK(c.sock() == nullptr);
 }
 
 TEST_CASE("SYN_SENT: RST and unacceptable ACKs") {
