@@ -42,7 +42,8 @@ namespace stackscope {
     X(TcpExtTW) X(TcpExtDelayedACKLost) X(TcpExtTCPOFODrop) X(TcpExtTCPOFOMerge) X(TcpExtTCPDSACKOldSent)     \
     X(TcpExtTCPACKSkippedSynRecv) X(TcpExtTCPACKSkippedTimeWait) X(TcpExtTCPAbortOnSyn)                    \
     X(TcpExtTWKilled) X(TcpExtPAWSActive) X(TcpExtTCPAbortOnTimeout) X(TcpExtTCPACKSkippedFinWait2)            \
-    X(TcpExtTCPLostRetransmit) X(TcpExtTcpTimeoutRehash)                                           \
+    X(TcpExtTCPLostRetransmit) X(TcpExtTcpTimeoutRehash) X(TcpExtTCPRetransFail)                   \
+    X(TcpExtLockDroppedIcmps) X(TcpExtOutOfWindowIcmps)                                            \
     X(IpExtInNoRoutes) X(IpExtInTruncatedPkts) X(IpExtInMcastPkts) X(IpExtOutMcastPkts)            \
     X(IpExtInBcastPkts) X(IpExtOutBcastPkts) X(IpExtInOctets) X(IpExtOutOctets)                    \
     X(IpExtInMcastOctets) X(IpExtOutMcastOctets) X(IpExtInBcastOctets) X(IpExtOutBcastOctets)      \

@@ -586,6 +586,17 @@ private:
     // Active side: tcp_ipv4.c tcp_v4_connect, tcp_output.c, tcp_timer.c, tcp_minisocks.c.
     std::int64_t tcpSysctl(std::string_view key, std::int64_t fallback) const;
     void tcp_v4_connect(int connectIndex);
+    // tcp_v4_err: an ICMP error quoting a segment this host sent (icmp_rcv's dispatch).
+    void tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code, wire::Ipv4Address localAddr,
+                    wire::Ipv4Address remoteAddr, std::span<const std::uint8_t> quotedTcp);
+    // lock_sock / release_sock around an application's call on a TCP socket.
+    struct TcpOwnedByUser {
+        Host& host;
+        std::uint32_t id;
+        bool previous = false; // calls nest (send() then close() in one line)
+        TcpOwnedByUser(Host& h, std::uint32_t sockId);
+        ~TcpOwnedByUser();
+    };
     void tcpAppSend(std::uint32_t sockId);
     bool tcpTransmitSkb(TcpSock& tp, std::uint32_t seq, std::uint32_t len, std::uint8_t flags,
                         bool retransmission, PacketId cause, std::string why);

@@ -113,6 +113,10 @@ void Host::icmp_rcv(Skb&& skb) {
             return;
         }
         const std::uint8_t proto = inner->protocol();
+        if (proto == wire::kIpProtoTcp) {
+            tcp_v4_err(skb, type, code, inner->src(), inner->dst(), quoted.subspan(inner->headerLength()));
+            return;
+        }
         bool known = false;
         if (proto == wire::kIpProtoUdp) {
             const auto l4 = quoted.subspan(inner->headerLength());
@@ -130,12 +134,12 @@ void Host::icmp_rcv(Skb&& skb) {
                     known = true;
             }
         }
-        if ((proto == wire::kIpProtoUdp || proto == wire::kIpProtoTcp) && !known) {
+        if (proto == wire::kIpProtoUdp && !known) {
             m_counters.add(Mib::IcmpInErrors);
             SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed,
                      fmt::format("ICMP error type {} code {} about a {} socket that does not exist: "
                                  "IcmpInErrors +1",
-                                 type, code, proto == wire::kIpProtoUdp ? "UDP" : "TCP"));
+                                 type, code, "UDP"));
             return;
         }
         SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed,

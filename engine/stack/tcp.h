@@ -85,6 +85,9 @@ struct TcpSock {
     int listener = -1; // the listening socket it was born from
     bool inAcceptQueue = false;
     bool accepted = false; // accept() returned it to the application
+    // sock_owned_by_user: the application is inside a system call on it (lock_sock), as
+    // while connect() sends the SYN; an ICMP error arriving then is only noted.
+    bool ownedByUser = false;
     TcpFlowKey key;
     int iif = 0;
     std::uint8_t tos = 0;

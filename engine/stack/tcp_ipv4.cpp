@@ -6,10 +6,14 @@
 #include "stack/host.h"
 #include "stack/trace_macros.h"
 #include "wire/ethernet.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
 #include <fmt/format.h>
+
+#include <array>
+#include <utility>
 
 namespace stackscope::stack {
 
@@ -208,7 +212,8 @@ bool Host::tcpTransmit(const TcpFlowKey& key, std::uint32_t seq, std::uint32_t a
              DropReason::None, true);
     const PacketId id = out.id;
     ip_local_out(std::move(out));
-    return !xmitDropped(id);
+    // ip_local_out's error: a qdisc drop or a netfilter drop on the way out.
+    return !xmitDropped(id) && !xmitRefused(id);
 }
 
 // RFC 793 reset generation: answer the segment's ACK with that sequence; otherwise
@@ -453,7 +458,116 @@ void Host::tcp_v4_connect(int connectIndex) {
     // snd_nxt and the timer first: over lo the SYN-ACK can come back within the transmit.
     stored.sndNxt = stored.isn + 1;
     tcpRearmRto(stored);
+    const TcpOwnedByUser locked(*this, id); // connect() holds the socket while the SYN leaves
     tcpTransmitSkb(stored, stored.isn, 0, wire::kTcpSyn, false, kNoPacket, "SYN (tcp_connect)");
+}
+
+} // namespace stackscope::stack
+
+namespace stackscope::stack {
+
+Host::TcpOwnedByUser::TcpOwnedByUser(Host& h, std::uint32_t sockId) : host(h), id(sockId) {
+    if (auto it = host.m_tcp.socks.find(id); it != host.m_tcp.socks.end())
+        previous = std::exchange(it->second.ownedByUser, true);
+}
+
+Host::TcpOwnedByUser::~TcpOwnedByUser() {
+    // The call may have ended the connection (an RST over lo, say): look it up again.
+    if (auto it = host.m_tcp.socks.find(id); it != host.m_tcp.socks.end())
+        it->second.ownedByUser = previous;
+}
+
+// tcp_v4_err (net/ipv4/tcp_ipv4.c): the socket that sent the quoted segment, found in the
+// established hash. None: IcmpInErrors. TIME_WAIT: ignored. A request sock only checks the
+// sequence number (tcp_req_err). A full socket the application holds (lock_sock) notes the
+// error (LockDroppedIcmps); one whose quoted sequence is not in flight ignores it
+// (OutOfWindowIcmps). In SYN_SENT and SYN_RECV a hard error ends the connection at once
+// unless the application holds the socket: connect() fails with it. Once connected, the
+// error is only remembered for a later timeout (sk_err_soft; IP_RECVERR is not modelled).
+void Host::tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code, wire::Ipv4Address localAddr,
+                      wire::Ipv4Address remoteAddr, std::span<const std::uint8_t> quotedTcp) {
+    const TcpFlowKey key{localAddr.value, wire::loadBe16(&quotedTcp[0]), remoteAddr.value,
+                         wire::loadBe16(&quotedTcp[2])};
+    const std::uint32_t seq = quotedTcp.size() >= 8 ? wire::loadBe32(&quotedTcp[4]) : 0;
+    const std::string what = fmt::format("ICMP error type {} code {} about TCP {}:{} -> {}:{}", type, code,
+                                         localAddr.toString(), key.localPort, remoteAddr.toString(),
+                                         key.remotePort);
+    auto it = m_tcp.ehash.find(key);
+    if (it == m_tcp.ehash.end()) {
+        m_counters.add(Mib::IcmpInErrors);
+        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+                 what + ": no such connection, IcmpInErrors +1");
+        return;
+    }
+    if (it->second.timewait) {
+        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed, what + ": the connection is in TIME_WAIT, ignored");
+        return;
+    }
+    if (it->second.request) {
+        const TcpRequestSock& req = m_tcp.requests.at(it->second.id);
+        if (seq != req.sntIsn) {
+            m_counters.add(Mib::TcpExtOutOfWindowIcmps);
+            SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+                     what + ": not about our SYN-ACK, TcpExtOutOfWindowIcmps +1");
+        } else {
+            SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+                     what + ": about our SYN-ACK; the request waits for its timer (tcp_req_err)");
+        }
+        return;
+    }
+    TcpSock& tp = m_tcp.socks.at(it->second.id);
+    const bool owned = tp.ownedByUser;
+    const bool fragNeeded = type == wire::kIcmpDestUnreach && code == wire::kIcmpFragNeeded;
+    std::string notes;
+    if (owned && !fragNeeded) {
+        m_counters.add(Mib::TcpExtLockDroppedIcmps);
+        notes = ", the application holds the socket: TcpExtLockDroppedIcmps +1";
+    }
+    if (tp.state == TcpState::Close) {
+        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed, what + ": the socket is closed" + notes);
+        return;
+    }
+    // between(seq, snd_una, snd_nxt)
+    if (tp.sndNxt - tp.sndUna < seq - tp.sndUna) {
+        m_counters.add(Mib::TcpExtOutOfWindowIcmps);
+        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+                 fmt::format("{}: seq {} is not in flight ({}..{}), TcpExtOutOfWindowIcmps +1{}", what, seq,
+                             tp.sndUna, tp.sndNxt, notes));
+        return;
+    }
+    // icmp_err_convert: the errno, and whether the error is hard.
+    const char* err = nullptr;
+    if (type == wire::kIcmpParameterProblem) {
+        err = "EPROTO";
+    } else if (type == wire::kIcmpTimeExceeded) {
+        err = "EHOSTUNREACH";
+    } else if (type == wire::kIcmpDestUnreach && code <= 15 && !fragNeeded) {
+        constexpr std::array<const char*, 16> kErrno = {
+            "ENETUNREACH", "EHOSTUNREACH", "ENOPROTOOPT", "ECONNREFUSED", "EMSGSIZE",  "EOPNOTSUPP",
+            "ENETUNREACH", "EHOSTDOWN",    "ENONET",      "ENETUNREACH",  "EHOSTUNREACH", "ENETUNREACH",
+            "EHOSTUNREACH", "EHOSTUNREACH", "EHOSTUNREACH", "EHOSTUNREACH"};
+        err = kErrno[code];
+    }
+    if (!err) {
+        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+                 what + (fragNeeded ? ": fragmentation needed (path MTU discovery is not modelled)"
+                                    : ": nothing for TCP to do") + notes);
+        return;
+    }
+    if (tp.state == TcpState::SynSent || tp.state == TcpState::SynRecv) {
+        if (owned) {
+            SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+                     fmt::format("{}: {} kept as a soft error{}", what, err, notes));
+            return;
+        }
+        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+                 fmt::format("{}: {} ends the connection attempt, connect() fails: TcpAttemptFails +1", what,
+                             err));
+        tcp_done(tp.id);
+        return;
+    }
+    SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+             fmt::format("{}: {} kept as a soft error until a timeout{}", what, err, notes));
 }
 
 } // namespace stackscope::stack

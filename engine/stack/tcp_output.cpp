@@ -120,8 +120,12 @@ bool Host::tcpTransmitSkb(TcpSock& tp, std::uint32_t seq, std::uint32_t len, std
         why += (flags & wire::kTcpSyn) ? ", TcpRetransSegs +1, TcpExtTCPSynRetrans +1" : ", TcpRetransSegs +1";
     }
     const std::vector<std::uint8_t> payload = streamBytes(tp, seq, len);
-    return tcpTransmit(tp.key, seq, ack, flags, window, opts, tp.tos, false, cause, std::move(why), payload,
-                       !retransmission);
+    // tp may be gone when tcpTransmit returns (an ICMP error over lo can end the connection).
+    const bool sent = tcpTransmit(tp.key, seq, ack, flags, window, opts, tp.tos, false, cause,
+                                  std::move(why), payload, !retransmission);
+    // __tcp_retransmit_skb: a retransmission the stack refused to send (netfilter, qdisc).
+    if (retransmission && !sent) m_counters.add(Mib::TcpExtTCPRetransFail);
+    return sent;
 }
 
 void Host::tcpRearmRto(TcpSock& tp) {
@@ -208,6 +212,7 @@ void Host::tcp_send_fin(TcpSock& tp, PacketId cause) {
 void Host::tcp_close(std::uint32_t sockId, PacketId cause) {
     auto it = m_tcp.socks.find(sockId);
     if (it == m_tcp.socks.end()) return;
+    const TcpOwnedByUser locked(*this, sockId); // close() holds the socket
     TcpSock& tp = it->second;
     m_context = Context::Process;
     tp.dead = true;
@@ -251,6 +256,7 @@ void Host::tcp_close(std::uint32_t sockId, PacketId cause) {
 void Host::tcpAppSend(std::uint32_t sockId) {
     auto it = m_tcp.socks.find(sockId);
     if (it == m_tcp.socks.end()) return;
+    const TcpOwnedByUser locked(*this, sockId); // send() holds the socket
     TcpSock& tp = it->second;
     const ConnectConfig& cfg = m_config.connects.at(std::size_t(tp.connectIndex));
     m_context = Context::Process;

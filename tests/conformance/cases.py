@@ -322,6 +322,12 @@ def more_cases():
     cs.append(case("tcp_syn_retries_timeout", "connect() to a silent peer gives up after 7 s",
                    "sysctl -w net.ipv4.tcp_syn_retries=2\nconnect tcp 10.0.0.7:80 close\n", [],
                    settle=8.5, client_error="Connection timed out"))
+    # REJECT of our own SYN: the port unreachable comes back over lo while connect() still
+    # holds the socket (LockDroppedIcmps); the SYN retransmitted a second later is refused
+    # too (TCPRetransFail), and its error ends the attempt: ECONNREFUSED.
+    cs.append(case("output_reject_tcp_connect", "connect() through an OUTPUT REJECT fails after 1 s",
+                   ipt("-A OUTPUT -p tcp --dport 80 -j REJECT") + "connect tcp 10.0.0.7:80 close\n", [],
+                   settle=2.0, client_error="Connection refused"))
     slow = [udp_to(7002, b"s" * 200, sport=44000, ident=0x600 + i) for i in range(40)]
     cs.append(case("udp_slow_reader", "socket reading 100/s, rcvbuf 4096, two bursts of 40 datagrams",
                    "socket udp bind 0.0.0.0:7002 rcvbuf 4096 read 100/s\n",

@@ -697,3 +697,67 @@ TEST_CASE("data sent within ato of data received enters pingpong mode (tcp_event
     CHECK(c.mib(Mib::TcpExtDelayedACKs) == 1);
     CHECK(c.sock()->pingpong == 0); // the missed delayed ACK leaves pingpong mode
 }
+
+TEST_CASE("an ICMP error ends a connection attempt unless connect() holds the socket") {
+    // OUTPUT REJECT of our SYN (Linux 6.18, conformance case output_reject_tcp_connect): the
+    // port unreachable comes back over lo inside connect(), which holds the socket: only
+    // LockDroppedIcmps. The SYN retransmitted at 1 s is refused again (TCPRetransFail), and
+    // that error, arriving in the timer's softirq, ends the attempt: ECONNREFUSED.
+    HostConfig h = clientConfig(0, true);
+    IptablesInput in;
+    in.argv = {"iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", "80", "-j", "REJECT"};
+    in.text = "iptables -A OUTPUT -p tcp --dport 80 -j REJECT";
+    h.iptables.push_back(in);
+    Run r(h, {}, 10 * kSecond);
+    CHECK(r.mib(Mib::TcpExtLockDroppedIcmps) == 1);
+    CHECK(r.mib(Mib::TcpExtTCPRetransFail) == 1);
+    CHECK(r.mib(Mib::TcpRetransSegs) == 1);
+    CHECK(r.mib(Mib::TcpAttemptFails) == 1);
+    CHECK(r.mib(Mib::IcmpInDestUnreachs) == 2);
+    CHECK(r.mib(Mib::IcmpInErrors) == 0);
+    CHECK(r.rec.tx.empty());
+    CHECK(r.sim.host().tcpTables().ehash.empty());
+}
+
+TEST_CASE("ICMP errors about TCP: no connection, and a sequence not in flight") {
+    // An error quoting a segment of no connection counts IcmpInErrors (tcp_v4_err finds no
+    // socket); one quoting a sequence our connection has not in flight, OutOfWindowIcmps.
+    Client c(clientConfig());
+    auto icmpAbout = [&](std::uint16_t sport, std::uint32_t seq) {
+        std::vector<std::uint8_t> icmp = {3, 1, 0, 0, 0, 0, 0, 0}; // host unreachable
+        std::vector<std::uint8_t> quoted(28, 0);
+        quoted[0] = 0x45;
+        quoted[9] = 6;
+        wire::storeBe32(&quoted[12], Ipv4Address::parse("10.0.0.2")->value);
+        wire::storeBe32(&quoted[16], Ipv4Address::parse("10.0.0.7")->value);
+        wire::storeBe16(&quoted[20], sport);
+        wire::storeBe16(&quoted[22], 80);
+        wire::storeBe32(&quoted[24], seq);
+        icmp.insert(icmp.end(), quoted.begin(), quoted.end());
+        wire::storeBe16(&icmp[2], wire::internetChecksum(icmp));
+        std::vector<std::uint8_t> f(wire::kEthHeaderLen + 20 + icmp.size(), 0);
+        wire::EthernetRepr{kHostMac, kPeerMac, wire::kEtherTypeIpv4, std::nullopt}.writeTo(f);
+        wire::Ipv4Repr ip;
+        ip.src = *Ipv4Address::parse("10.0.0.7");
+        ip.dst = *Ipv4Address::parse("10.0.0.2");
+        ip.protocol = wire::kIpProtoIcmp;
+        ip.payloadLength = std::uint16_t(icmp.size());
+        ip.writeTo(std::span<std::uint8_t>(f).subspan(wire::kEthHeaderLen, 20));
+        std::copy(icmp.begin(), icmp.end(), f.begin() + wire::kEthHeaderLen + 20);
+        return f;
+    };
+    auto inject = [&](std::vector<std::uint8_t> frame) {
+        std::vector<InputFrame> v{at(c.r.sim.now() + kMillisecond, std::move(frame))};
+        c.r.sim.setInput(std::make_shared<const std::vector<InputFrame>>(std::move(v)));
+        c.r.sim.run(10 * kMillisecond);
+    };
+    inject(icmpAbout(std::uint16_t(c.syn.sport + 1), c.isn()));
+    inject(icmpAbout(c.syn.sport, c.isn() + 1000));
+    CHECK(c.mib(Mib::IcmpInErrors) == 1);
+    CHECK(c.mib(Mib::TcpExtOutOfWindowIcmps) == 1);
+    REQUIRE(c.sock() != nullptr); // neither touched the connection
+    // One about our SYN, out of connect(): host unreachable ends the attempt.
+    inject(icmpAbout(c.syn.sport, c.isn()));
+    CHECK(c.mib(Mib::TcpAttemptFails) == 1);
+    CHECK(c.sock() == nullptr);
+}
