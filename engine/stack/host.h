@@ -587,8 +587,9 @@ private:
     std::int64_t tcpSysctl(std::string_view key, std::int64_t fallback) const;
     void tcp_v4_connect(int connectIndex);
     // tcp_v4_err: an ICMP error quoting a segment this host sent (icmp_rcv's dispatch).
-    void tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code, wire::Ipv4Address localAddr,
-                    wire::Ipv4Address remoteAddr, std::span<const std::uint8_t> quotedTcp);
+    void tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code,
+                    wire::Ipv4Address localAddr, wire::Ipv4Address remoteAddr,
+                    std::span<const std::uint8_t> quotedTcp);
     // lock_sock / release_sock around an application's call on a TCP socket.
     struct TcpOwnedByUser {
         Host& host;

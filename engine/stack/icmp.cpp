@@ -114,7 +114,8 @@ void Host::icmp_rcv(Skb&& skb) {
         }
         const std::uint8_t proto = inner->protocol();
         if (proto == wire::kIpProtoTcp) {
-            tcp_v4_err(skb, type, code, inner->src(), inner->dst(), quoted.subspan(inner->headerLength()));
+            tcp_v4_err(skb, type, code, inner->src(), inner->dst(),
+                       quoted.subspan(inner->headerLength()));
             return;
         }
         bool known = false;
@@ -136,10 +137,11 @@ void Host::icmp_rcv(Skb&& skb) {
         }
         if (proto == wire::kIpProtoUdp && !known) {
             m_counters.add(Mib::IcmpInErrors);
-            SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed,
-                     fmt::format("ICMP error type {} code {} about a {} socket that does not exist: "
-                                 "IcmpInErrors +1",
-                                 type, code, "UDP"));
+            SS_TRACE(
+                skb, Stage::IcmpRcv, Verdict::Consumed,
+                fmt::format("ICMP error type {} code {} about a UDP socket that does not exist: "
+                            "IcmpInErrors +1",
+                            type, code));
             return;
         }
         SS_TRACE(skb, Stage::IcmpRcv, Verdict::Consumed,

@@ -484,14 +484,15 @@ Host::TcpOwnedByUser::~TcpOwnedByUser() {
 // (OutOfWindowIcmps). In SYN_SENT and SYN_RECV a hard error ends the connection at once
 // unless the application holds the socket: connect() fails with it. Once connected, the
 // error is only remembered for a later timeout (sk_err_soft; IP_RECVERR is not modelled).
-void Host::tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code, wire::Ipv4Address localAddr,
-                      wire::Ipv4Address remoteAddr, std::span<const std::uint8_t> quotedTcp) {
+void Host::tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code,
+                      wire::Ipv4Address localAddr, wire::Ipv4Address remoteAddr,
+                      std::span<const std::uint8_t> quotedTcp) {
     const TcpFlowKey key{localAddr.value, wire::loadBe16(&quotedTcp[0]), remoteAddr.value,
                          wire::loadBe16(&quotedTcp[2])};
     const std::uint32_t seq = quotedTcp.size() >= 8 ? wire::loadBe32(&quotedTcp[4]) : 0;
-    const std::string what = fmt::format("ICMP error type {} code {} about TCP {}:{} -> {}:{}", type, code,
-                                         localAddr.toString(), key.localPort, remoteAddr.toString(),
-                                         key.remotePort);
+    const std::string what =
+        fmt::format("ICMP error type {} code {} about TCP {}:{} -> {}:{}", type, code,
+                    localAddr.toString(), key.localPort, remoteAddr.toString(), key.remotePort);
     auto it = m_tcp.ehash.find(key);
     if (it == m_tcp.ehash.end()) {
         m_counters.add(Mib::IcmpInErrors);
@@ -500,7 +501,8 @@ void Host::tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code, wir
         return;
     }
     if (it->second.timewait) {
-        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed, what + ": the connection is in TIME_WAIT, ignored");
+        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
+                 what + ": the connection is in TIME_WAIT, ignored");
         return;
     }
     if (it->second.request) {
@@ -531,8 +533,8 @@ void Host::tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code, wir
     if (tp.sndNxt - tp.sndUna < seq - tp.sndUna) {
         m_counters.add(Mib::TcpExtOutOfWindowIcmps);
         SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
-                 fmt::format("{}: seq {} is not in flight ({}..{}), TcpExtOutOfWindowIcmps +1{}", what, seq,
-                             tp.sndUna, tp.sndNxt, notes));
+                 fmt::format("{}: seq {} is not in flight ({}..{}), TcpExtOutOfWindowIcmps +1{}",
+                             what, seq, tp.sndUna, tp.sndNxt, notes));
         return;
     }
     // icmp_err_convert: the errno, and whether the error is hard.
@@ -543,15 +545,18 @@ void Host::tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code, wir
         err = "EHOSTUNREACH";
     } else if (type == wire::kIcmpDestUnreach && code <= 15 && !fragNeeded) {
         constexpr std::array<const char*, 16> kErrno = {
-            "ENETUNREACH", "EHOSTUNREACH", "ENOPROTOOPT", "ECONNREFUSED", "EMSGSIZE",  "EOPNOTSUPP",
-            "ENETUNREACH", "EHOSTDOWN",    "ENONET",      "ENETUNREACH",  "EHOSTUNREACH", "ENETUNREACH",
+            "ENETUNREACH",  "EHOSTUNREACH", "ENOPROTOOPT",  "ECONNREFUSED",
+            "EMSGSIZE",     "EOPNOTSUPP",   "ENETUNREACH",  "EHOSTDOWN",
+            "ENONET",       "ENETUNREACH",  "EHOSTUNREACH", "ENETUNREACH",
             "EHOSTUNREACH", "EHOSTUNREACH", "EHOSTUNREACH", "EHOSTUNREACH"};
         err = kErrno[code];
     }
     if (!err) {
         SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
-                 what + (fragNeeded ? ": fragmentation needed (path MTU discovery is not modelled)"
-                                    : ": nothing for TCP to do") + notes);
+                 what +
+                     (fragNeeded ? ": fragmentation needed (path MTU discovery is not modelled)"
+                                 : ": nothing for TCP to do") +
+                     notes);
         return;
     }
     if (tp.state == TcpState::SynSent || tp.state == TcpState::SynRecv) {
@@ -560,9 +565,10 @@ void Host::tcp_v4_err(const Skb& icmp, std::uint8_t type, std::uint8_t code, wir
                      fmt::format("{}: {} kept as a soft error{}", what, err, notes));
             return;
         }
-        SS_TRACE(icmp, Stage::IcmpRcv, Verdict::Consumed,
-                 fmt::format("{}: {} ends the connection attempt, connect() fails: TcpAttemptFails +1", what,
-                             err));
+        SS_TRACE(
+            icmp, Stage::IcmpRcv, Verdict::Consumed,
+            fmt::format("{}: {} ends the connection attempt, connect() fails: TcpAttemptFails +1",
+                        what, err));
         tcp_done(tp.id);
         return;
     }

@@ -344,10 +344,11 @@ void Host::tcp_retransmit_timer(std::uint32_t sockId) {
     auto timedOut = [&](std::int64_t boundary, Nanos rtoBase) {
         if (tp.retransmits == 0 || tp.retransStamp < 0) return false;
         std::int64_t thresh = 0; // ilog2(TCP_RTO_MAX / rto_base)
-        while ((kTcpRtoMax / rtoBase) >> (thresh + 1)) ++thresh;
-        const Nanos timeout = boundary <= thresh
-                                  ? ((std::int64_t(2) << boundary) - 1) * rtoBase
-                                  : ((std::int64_t(2) << thresh) - 1) * rtoBase + (boundary - thresh) * kTcpRtoMax;
+        while ((kTcpRtoMax / rtoBase) >> (thresh + 1))
+            ++thresh;
+        const Nanos timeout = boundary <= thresh ? ((std::int64_t(2) << boundary) - 1) * rtoBase
+                                                 : ((std::int64_t(2) << thresh) - 1) * rtoBase +
+                                                       (boundary - thresh) * kTcpRtoMax;
         return m_now - tp.retransStamp >= timeout;
     };
     bool expired = false;
@@ -405,11 +406,13 @@ void Host::tcp_retransmit_timer(std::uint32_t sockId) {
     tp.rtoArmed = true;
     tcpArmTimer(TcpTimerKind::Retrans, tp.id, m_now + tp.rto, tp.rtoGen);
     const std::uint32_t seq = head.seq, endSeq = head.endSeq;
-    tcpTransmitSkb(tp, seq, len, flags, true, kNoPacket,
-                   fmt::format("retransmit timer of socket #{} ({}): retransmission {} of {}..{}, next "
-                               "timeout in {} ms, TcpExtTCPTimeouts +1, TcpExtTcpTimeoutRehash +1{}",
-                               tp.id, tcpStateName(tp.state), tp.retransmits, seq, endSeq, tp.rto / kMillisecond,
-                               lostAgain ? fmt::format(", TcpExtTCPLostRetransmit +{}", lostAgain) : std::string()));
+    tcpTransmitSkb(
+        tp, seq, len, flags, true, kNoPacket,
+        fmt::format(
+            "retransmit timer of socket #{} ({}): retransmission {} of {}..{}, next "
+            "timeout in {} ms, TcpExtTCPTimeouts +1, TcpExtTcpTimeoutRehash +1{}",
+            tp.id, tcpStateName(tp.state), tp.retransmits, seq, endSeq, tp.rto / kMillisecond,
+            lostAgain ? fmt::format(", TcpExtTCPLostRetransmit +{}", lostAgain) : std::string()));
 }
 
 // __tcp_ack_snd_check: ACK now when more than a full segment is unacknowledged, in quick-ACK

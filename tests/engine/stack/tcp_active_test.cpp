@@ -232,7 +232,8 @@ TEST_CASE("SYN retransmission ends by time too: tcp_syn_retries 2 gives up after
     c.r.sim.run(30 * kSecond);
     const auto sent = c.fresh();
     REQUIRE(sent.size() == 5);
-    for (std::size_t i = 0; i < sent.size(); ++i) CHECK(sent[i].time / kSecond == Nanos(i + 1));
+    for (std::size_t i = 0; i < sent.size(); ++i)
+        CHECK(sent[i].time / kSecond == Nanos(i + 1));
     CHECK(c.mib(Mib::TcpExtTCPTimeouts) == 6);
     CHECK(c.mib(Mib::TcpRetransSegs) == 5);
     CHECK(c.mib(Mib::TcpExtTCPLostRetransmit) == 4);
