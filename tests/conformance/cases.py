@@ -328,6 +328,11 @@ def more_cases():
     cs.append(case("output_reject_tcp_connect", "connect() through an OUTPUT REJECT fails after 1 s",
                    ipt("-A OUTPUT -p tcp --dport 80 -j REJECT") + "connect tcp 10.0.0.7:80 close\n", [],
                    settle=2.0, client_error="Connection refused"))
+    # DROP of our own SYN: every retransmission fails to leave (TCPRetransFail), none is
+    # lost again (no TCPLostRetransmit), and tcp_syn_retries 2 ends the attempt at 7 s.
+    cs.append(case("output_drop_tcp_connect", "connect() through an OUTPUT DROP times out",
+                   "sysctl -w net.ipv4.tcp_syn_retries=2\n" + ipt("-A OUTPUT -p tcp --dport 443 -j DROP")
+                   + "connect tcp 10.0.0.7:443 close\n", [], settle=8.5, client_error="Connection timed out"))
     slow = [udp_to(7002, b"s" * 200, sport=44000, ident=0x600 + i) for i in range(40)]
     cs.append(case("udp_slow_reader", "socket reading 100/s, rcvbuf 4096, two bursts of 40 datagrams",
                    "socket udp bind 0.0.0.0:7002 rcvbuf 4096 read 100/s\n",

@@ -762,3 +762,23 @@ TEST_CASE("ICMP errors about TCP: no connection, and a sequence not in flight") 
     CHECK(c.mib(Mib::TcpAttemptFails) == 1);
     CHECK(c.sock() == nullptr);
 }
+
+TEST_CASE("a SYN that netfilter drops on its way out: retransmissions fail, none is lost again") {
+    // Linux 6.18 (conformance case output_drop_tcp_connect), tcp_syn_retries 2: five
+    // retransmissions refused with EPERM (TCPRetransFail), no TCPLostRetransmit since none
+    // left, ETIMEDOUT at 7 s.
+    HostConfig h = clientConfig(0, true);
+    REQUIRE_FALSE(h.sysctls.set("net.ipv4.tcp_syn_retries", "2").has_value());
+    IptablesInput in;
+    in.argv = {"iptables", "-A", "OUTPUT", "-p", "tcp", "-j", "DROP"};
+    in.text = "iptables -A OUTPUT -p tcp -j DROP";
+    h.iptables.push_back(in);
+    Run r(h, {}, 10 * kSecond);
+    CHECK(r.mib(Mib::TcpRetransSegs) == 5);
+    CHECK(r.mib(Mib::TcpExtTCPRetransFail) == 5);
+    CHECK(r.mib(Mib::TcpExtTCPLostRetransmit) == 0);
+    CHECK(r.mib(Mib::TcpExtTcpTimeoutRehash) == 5);
+    CHECK(r.mib(Mib::TcpExtTCPAbortOnTimeout) == 1);
+    CHECK(r.mib(Mib::TcpAttemptFails) == 1);
+    CHECK(r.rec.tx.empty());
+}
