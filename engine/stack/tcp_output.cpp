@@ -161,12 +161,13 @@ void Host::tcp_write_xmit(TcpSock& tp, PacketId cause) {
         if (len && e.seq + len == tp.writeSeq) flags |= wire::kTcpPsh;
         e.retransmitted = true;
         const std::uint32_t seq = e.seq, endSeq = e.endSeq;
-        const bool sent =
-            tcpTransmitSkb(tp, seq, len, flags, true, cause,
-                           fmt::format("socket #{} retransmits {}..{} after a timeout", tp.id, seq, endSeq));
+        const bool sent = tcpTransmitSkb(
+            tp, seq, len, flags, true, cause,
+            fmt::format("socket #{} retransmits {}..{} after a timeout", tp.id, seq, endSeq));
         if (gone()) return;
         // TCPCB_RETRANS only for a retransmission that left (tcp_retransmit_skb).
-        if (!sent) tp.rtxQueue[i].retransmitted = false;
+        if (!sent && i < tp.rtxQueue.size() && tp.rtxQueue[i].seq == seq)
+            tp.rtxQueue[i].retransmitted = false;
     }
     const std::uint32_t wndEnd = tp.sndUna + tp.sndWnd;
     for (;;) {
@@ -418,9 +419,10 @@ void Host::tcp_retransmit_timer(std::uint32_t sockId) {
             lostAgain ? fmt::format(", TcpExtTCPLostRetransmit +{}", lostAgain) : std::string()));
     // TCPCB_RETRANS only for a retransmission that left: one netfilter or a qdisc refused
     // is not lost again at the next timeout (the socket may be gone by now).
-    if (!sent)
-        if (auto it = m_tcp.socks.find(sockId); it != m_tcp.socks.end() && !it->second.rtxQueue.empty())
-            it->second.rtxQueue.front().retransmitted = false;
+    if (sent) return;
+    if (auto it = m_tcp.socks.find(sockId);
+        it != m_tcp.socks.end() && !it->second.rtxQueue.empty() && it->second.rtxQueue.front().seq == seq)
+        it->second.rtxQueue.front().retransmitted = false;
 }
 
 // __tcp_ack_snd_check: ACK now when more than a full segment is unacknowledged, in quick-ACK
