@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "frames.h"
 
+#include <utility>
+
 #include "wire/arp.h"
 #include "wire/ethernet.h"
 #include "wire/icmp.h"
@@ -79,6 +81,19 @@ HostConfig serverConfig(LinkKind kind) {
     for (const char* n : {"10.0.0.1", "10.0.0.7"})
         h.neighbours.push_back({*Ipv4Address::parse(n), kPeerMac, "eth0", NeighState::Permanent});
     return h;
+}
+
+IptablesInput iptablesLine(const std::string& line) {
+    IptablesInput in;
+    in.text = line;
+    std::string word;
+    for (char c : line + " ") {
+        if (c != ' ')
+            word += c;
+        else if (!word.empty())
+            in.argv.push_back(std::exchange(word, {}));
+    }
+    return in;
 }
 
 } // namespace stackscope::test

@@ -64,4 +64,7 @@ struct Run {
 // eth0 10.0.0.2/24 (a NIC, or a veth), default via 10.0.0.1, permanent neighbours.
 HostConfig serverConfig(LinkKind kind = LinkKind::Ethernet);
 
+// One `iptables ...` scenario line, split on spaces (no quoting).
+IptablesInput iptablesLine(const std::string& line);
+
 } // namespace stackscope::test

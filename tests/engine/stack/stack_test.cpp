@@ -251,6 +251,16 @@ namespace {
 
 // serverConfig with `q` as eth0's root qdisc and one send line of `count` datagrams of
 // `payload` bytes at once to 10.0.0.7:9.
+// tc qdisc ... tbf with its rate in bytes per second, burst and limit in bytes.
+QdiscConfig tbf(std::uint64_t rateBytesPerSec, std::uint32_t burst, std::uint32_t limit) {
+    QdiscConfig q;
+    q.kind = QdiscKind::Tbf;
+    q.rateBytesPerSec = rateBytesPerSec;
+    q.burstBytes = burst;
+    q.limit = limit;
+    return q;
+}
+
 HostConfig sendingThrough(const QdiscConfig& q, std::uint32_t count, std::uint32_t payload,
                           LinkKind kind = LinkKind::Ethernet) {
     HostConfig h = serverConfig(kind);
@@ -312,12 +322,7 @@ TEST_CASE("tbf overlimits: a veth on several CPUs bulk-dequeues after each packe
     // Linux 6.18: overlimits 21 with numtxqueues 1, 28 with 2 or 4.
     for (const auto& [cpus, overlimits] : {std::pair{1, 21u}, std::pair{2, 28u}, std::pair{4, 28u}}) {
         INFO(cpus << " CPUs");
-        QdiscConfig q;
-        q.kind = QdiscKind::Tbf;
-        q.rateBytesPerSec = 10000;
-        q.burstBytes = 1600;
-        q.limit = 2000;
-        HostConfig h = sendingThrough(q, 20, 200, LinkKind::Veth);
+        HostConfig h = sendingThrough(tbf(10000, 1600, 2000), 20, 200, LinkKind::Veth);
         h.cpus = cpus;
         Run r(h, {}, 2 * kSecond);
         const auto& stats = r.sim.counters().qdiscs().at(2);
@@ -328,12 +333,7 @@ TEST_CASE("tbf overlimits: a veth on several CPUs bulk-dequeues after each packe
     // The queues a veth was created with (ip link add ... numtxqueues N), whatever the CPUs.
     for (const auto& [queues, overlimits] : {std::pair{1u, 21u}, std::pair{2u, 28u}}) {
         INFO(queues << " TX queues on 4 CPUs");
-        QdiscConfig q;
-        q.kind = QdiscKind::Tbf;
-        q.rateBytesPerSec = 10000;
-        q.burstBytes = 1600;
-        q.limit = 2000;
-        HostConfig h = sendingThrough(q, 20, 200, LinkKind::Veth);
+        HostConfig h = sendingThrough(tbf(10000, 1600, 2000), 20, 200, LinkKind::Veth);
         h.cpus = 4;
         h.findInterface("eth0")->numTxQueues = queues;
         Run r(h, {}, 2 * kSecond);
@@ -445,12 +445,7 @@ namespace {
 HostConfig sndbufConfig(std::uint64_t rateBytesPerSec, std::uint32_t burst, std::uint32_t limit,
                         std::uint32_t count, std::optional<std::uint32_t> sndbuf,
                         bool nonBlocking) {
-    QdiscConfig q;
-    q.kind = QdiscKind::Tbf;
-    q.rateBytesPerSec = rateBytesPerSec;
-    q.burstBytes = burst;
-    q.limit = limit;
-    HostConfig h = sendingThrough(q, count, 1000, LinkKind::Veth);
+    HostConfig h = sendingThrough(tbf(rateBytesPerSec, burst, limit), count, 1000, LinkKind::Veth);
     h.sends[0].sndbuf = sndbuf;
     h.sends[0].nonBlocking = nonBlocking;
     return h;
@@ -547,10 +542,7 @@ TEST_CASE(
     }
     SECTION("netfilter DROP in OUTPUT") {
         HostConfig h = sendingThrough(QdiscConfig{}, 3, 100);
-        IptablesInput in;
-        in.argv = {"iptables", "-A", "OUTPUT", "-p", "udp", "-j", "DROP"};
-        in.text = "iptables -A OUTPUT -p udp -j DROP";
-        h.iptables.push_back(in);
+        h.iptables.push_back(iptablesLine("iptables -A OUTPUT -p udp -j DROP"));
         Run r(h, {}, kSecond);
         CHECK(r.rec.drops[DropReason::NETFILTER_DROP] == 3);
         // sendto returns -EPERM: an output discard, not a datagram sent (Linux 6.18).
@@ -591,10 +583,7 @@ TEST_CASE("a burst to an unresolved neighbour: evictions give the sender its roo
 
 TEST_CASE("REJECT of a UDP datagram: no ICMP when its checksum is bad, one when it has none") {
     HostConfig h = serverConfig();
-    IptablesInput in;
-    in.argv = {"iptables", "-A", "INPUT", "-p", "udp", "-j", "REJECT"};
-    in.text = "iptables -A INPUT -p udp -j REJECT";
-    h.iptables.push_back(in);
+    h.iptables.push_back(iptablesLine("iptables -A INPUT -p udp -j REJECT"));
     std::vector<std::uint8_t> noChecksum = udpFrame({.dport = 9});
     noChecksum[14 + 20 + 6] = noChecksum[14 + 20 + 7] = 0; // UDP checksum 0: none
     Run r(h, {at(0, udpFrame({.dport = 9})),
@@ -613,10 +602,7 @@ TEST_CASE("REJECT on the way out: the error reaches the sending socket, sendto g
     h.sends[0].source = *Ipv4Address::parse("10.0.0.2");
     h.sends[0].sourcePort = 4000;
     h.sends[0].interval = 10 * kMillisecond;
-    IptablesInput in;
-    in.argv = {"iptables", "-A", "OUTPUT", "-p", "udp", "--dport", "9", "-j", "REJECT"};
-    in.text = "iptables -A OUTPUT -p udp --dport 9 -j REJECT";
-    h.iptables.push_back(in);
+    h.iptables.push_back(iptablesLine("iptables -A OUTPUT -p udp --dport 9 -j REJECT"));
     Run r(h, {}, kSecond);
     CHECK(r.mib(Mib::IcmpOutDestUnreachs) == 3);
     CHECK(r.mib(Mib::IcmpInDestUnreachs) == 3);

@@ -705,10 +705,7 @@ TEST_CASE("an ICMP error ends a connection attempt unless connect() holds the so
     // LockDroppedIcmps. The SYN retransmitted at 1 s is refused again (TCPRetransFail), and
     // that error, arriving in the timer's softirq, ends the attempt: ECONNREFUSED.
     HostConfig h = clientConfig(0, true);
-    IptablesInput in;
-    in.argv = {"iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", "80", "-j", "REJECT"};
-    in.text = "iptables -A OUTPUT -p tcp --dport 80 -j REJECT";
-    h.iptables.push_back(in);
+    h.iptables.push_back(iptablesLine("iptables -A OUTPUT -p tcp --dport 80 -j REJECT"));
     Run r(h, {}, 10 * kSecond);
     CHECK(r.mib(Mib::TcpExtLockDroppedIcmps) == 1);
     CHECK(r.mib(Mib::TcpExtTCPRetransFail) == 1);
@@ -769,10 +766,7 @@ TEST_CASE("a SYN that netfilter drops on its way out: retransmissions fail, none
     // left, ETIMEDOUT at 7 s.
     HostConfig h = clientConfig(0, true);
     REQUIRE_FALSE(h.sysctls.set("net.ipv4.tcp_syn_retries", "2").has_value());
-    IptablesInput in;
-    in.argv = {"iptables", "-A", "OUTPUT", "-p", "tcp", "-j", "DROP"};
-    in.text = "iptables -A OUTPUT -p tcp -j DROP";
-    h.iptables.push_back(in);
+    h.iptables.push_back(iptablesLine("iptables -A OUTPUT -p tcp -j DROP"));
     Run r(h, {}, 10 * kSecond);
     CHECK(r.mib(Mib::TcpRetransSegs) == 5);
     CHECK(r.mib(Mib::TcpExtTCPRetransFail) == 5);
