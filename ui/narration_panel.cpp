@@ -132,10 +132,31 @@ void NarrationPanel::showCurrent() {
         m_text->setHtml(banner + eventHtml(*e));
         return;
     }
-    m_text->setHtml(tr("<h2>Ready</h2><p>%1 input frames loaded. Press <b>F10</b> to follow the first "
+    // Where the packets will come from: captured frames, and the scenario's applications.
+    auto counted = [](std::uint64_t n, const QString& one, const QString& many) {
+        return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
+    };
+    QStringList sources;
+    if (!m_session->frames().empty())
+        sources << tr("%1 loaded").arg(counted(m_session->frames().size(), tr("input frame"), tr("input frames")));
+    if (m_session->stepper()) {
+        const HostConfig& config = m_session->stepper()->config();
+        std::uint64_t datagrams = 0;
+        for (const SendConfig& s : config.sends) datagrams += s.count;
+        if (!config.sends.empty())
+            sources << tr("%1 sending %2")
+                           .arg(counted(config.sends.size(), tr("application"), tr("applications")),
+                                counted(datagrams, tr("UDP datagram"), tr("UDP datagrams")));
+        if (!config.connects.empty())
+            sources << tr("%1 over TCP")
+                           .arg(counted(config.connects.size(), tr("application connecting"),
+                                        tr("applications connecting")));
+    }
+    if (sources.isEmpty()) sources << tr("No input frames and no applications yet");
+    m_text->setHtml(tr("<h2>Ready</h2><p>%1. Press <b>F10</b> to follow the first "
                        "packet one kernel function at a time, <b>F11</b> to jump packet by packet, or "
                        "<b>F5</b> to run. Hover a box to learn what it does; click it for its story.</p>")
-                        .arg(m_session->frames().size()));
+                        .arg(sources.join(QStringLiteral("; "))));
 }
 
 void NarrationPanel::showStage(Stage stage) {

@@ -119,6 +119,8 @@ private slots:
         QVERIFY(!spy.isEmpty() || spy.wait(30000));
         QVERIFY(w.session()->sources().first().endsWith(QStringLiteral("send-buffer.scn")));
         QCOMPARE(w.session()->stepper()->config().sends.size(), std::size_t(1));
+        // Before the first step, the narration says where the packets will come from.
+        QVERIFY(w.narration()->plainText().contains(QStringLiteral("1 application sending 200 UDP datagrams")));
         // A name that is not bundled is an error, not a crash.
         QSignalSpy missing(&w, &MainWindow::loadFinished);
         w.openExample(QStringLiteral("no-such-lesson.scn"));
