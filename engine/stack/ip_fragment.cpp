@@ -345,19 +345,15 @@ void Host::ip_do_fragment(Skb skb, std::uint32_t mtu) {
                       total, mtu, pieces, left > room ? room & ~7u : left,
                       fastPath ? "fast path: the frag_list built by __ip_make_skb"
                                : "slow path: copied into new skbs"));
-    // Whichever socket sent the datagram: its charge moves to the pieces.
+    // Whichever socket sent the datagram: its charge moves to the pieces (given back here,
+    // taken again piece by piece below; its sender is inside sendto, so nobody is woken).
     const int owner = skb.wmemOwner;
-    if (owner >= 0) {
-        SendSocket& sk = m_sendSockets[std::size_t(owner)];
-        sk.wmemAlloc -= std::min<std::uint64_t>(sk.wmemAlloc, skb.truesize);
-        skb.wmemOwner = -1;
-    }
+    sock_wfree(skb);
     std::vector<std::uint8_t> header(skb.data.begin() + skb.network,
                                      skb.data.begin() + skb.network + hlen);
     std::uint32_t index = 0;
     while (left > 0) {
-        std::uint32_t len = std::min(left, room);
-        if (len < left) len &= ~7u;
+        const std::uint32_t len = ipFragmentDataLength(left, room);
         Skb frag = skb;
         frag.id = fastPath && index == 0 ? skb.id : newPacketId();
         frag.data.assign(skb.data.begin(), skb.data.begin() + skb.network);

@@ -131,6 +131,12 @@ constexpr std::uint32_t ipAppendDataTruesize(std::uint32_t ipLen) {
     return skbTruesizeForHead(ipLen + kLlReservedSpace + 15);
 }
 
+// The data bytes the next IPv4 fragment carries when `left` remain and `room` fit after the
+// header: all of them if they fit, else a multiple of 8 (ip_do_fragment, __ip_append_data).
+constexpr std::uint32_t ipFragmentDataLength(std::uint32_t left, std::uint32_t room) {
+    return left <= room ? left : room & ~7u;
+}
+
 // SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE = 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)).
 inline constexpr std::uint32_t kSockMinRcvbuf = 2048 + kSkbStructSize;
 // SOCK_MIN_SNDBUF = 2 * TCP_SKB_MIN_TRUESIZE.

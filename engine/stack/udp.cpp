@@ -323,10 +323,10 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
     bool noBuffers = false;
     {
         constexpr std::uint32_t hlen = wire::kIpv4MinHeaderLen;
-        const std::uint32_t room = rt.dst.mtu > hlen ? (rt.dst.mtu - hlen) & ~7u : 0;
+        // No room for 8 data bytes: one skb, which ip_do_fragment then refuses.
+        const std::uint32_t room = rt.dst.mtu >= hlen + 8 ? rt.dst.mtu - hlen : UINT32_MAX;
         std::uint32_t left = std::uint32_t(ipLen) - hlen;
-        const bool cut = std::uint32_t(ipLen) > rt.dst.mtu && room > 0;
-        const std::uint32_t first = cut ? room : left;
+        const std::uint32_t first = ipFragmentDataLength(left, room);
         truesize = ipAppendDataTruesize(hlen + first);
         left -= first;
         const std::uint64_t refcount = sock.wmemAlloc + 1 + truesize; // sk_alloc's reference too
@@ -336,7 +336,7 @@ void Host::udp_sendmsg(int sendIndex, std::uint64_t number) {
                 noBuffers = true;
                 break;
             }
-            const std::uint32_t len = left > rt.dst.mtu - hlen ? room : left;
+            const std::uint32_t len = ipFragmentDataLength(left, room);
             delta += ipAppendDataTruesize(hlen + len);
             left -= len;
         }
